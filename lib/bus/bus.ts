@@ -1,0 +1,76 @@
+/**
+ * The cluster bus: where publishes get their seqs, where keyed state lives, and
+ * how a publish on one instance reaches the subscribers on every instance.
+ *
+ * ## Delivery rules
+ * Every implementation guarantees:
+ * 1. **One seq order per topic.** `publish` gives each message the next seq of
+ *    its topic (1, 2, 3, …, per epoch), once, cluster-wide.
+ * 2. **In order, once.** The handler set with `onMessage` receives every message
+ *    of every watched topic exactly once, in seq order per topic.
+ * 3. **No silent loss.** When the bus cannot deliver some seqs of a watched topic
+ *    (for instance during an outage), it reports them to the `onGap` handler
+ *    before delivering any later seq of that topic.
+ * 4. **State follows seq.** `snapshot(topic)` returns the keyed state together
+ *    with the seq it reflects: every message with a higher seq comes after it.
+ * 5. **Epoch.** `epoch` names one history; it changes when seqs restart (the
+ *    history was lost). Seqs of different epochs are not comparable.
+ *
+ * Implementations: `bus_memory.ts` (one process, the default) and
+ * `bus_redis.ts` (many instances sharing one Redis).
+ *
+ * @module
+ */
+import type { GapRange } from "../queue/gap_range.ts";
+
+/** A message to publish, as the hub hands it to the bus. */
+export interface PublishRequest {
+  topic: string;
+  data: unknown;
+  key?: string;
+  /** Publish time in epoch ms, set by the instance that accepted the publish. */
+  ts: number;
+}
+
+/** A published message with its seq. */
+export interface Envelope extends PublishRequest {
+  seq: number;
+}
+
+/** The keyed state of a topic and the seq it reflects. */
+export interface TopicSnapshot {
+  /** The last seq published to the topic (0 when none). */
+  seq: number;
+  /** Latest `data` per key, or undefined when the topic has never had a keyed publish. */
+  state: Record<string, unknown> | undefined;
+}
+
+/** Health of the bus, for `/healthz`. */
+export interface BusHealth {
+  ok: boolean;
+  detail?: string;
+}
+
+/** See the module docs for the delivery rules every implementation keeps. */
+export interface Bus {
+  /** Name of the implementation, for logs and `/healthz`. */
+  readonly name: string;
+  /** The current epoch (see rule 5). */
+  readonly epoch: string;
+  /** Gives each request its seq and delivers it; resolves with the envelopes in order. */
+  publish(requests: readonly PublishRequest[]): Promise<Envelope[]>;
+  /** Sets the handler of delivered messages (rule 2). */
+  onMessage(handler: (envelope: Envelope) => void): void;
+  /** Sets the handler of undeliverable seqs (rule 3). */
+  onGap(handler: (gap: GapRange) => void): void;
+  /** Starts delivering `topic` to this instance. */
+  watch(topic: string): void;
+  /** Stops delivering `topic` to this instance. */
+  unwatch(topic: string): void;
+  /** The keyed state of `topic` (rule 4). */
+  snapshot(topic: string): Promise<TopicSnapshot>;
+  /** Whether the bus is working. */
+  health(): BusHealth;
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}

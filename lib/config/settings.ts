@@ -1,0 +1,341 @@
+/**
+ * Every setting in one table: its flag, its `FLOODGATE_*` variable, its default
+ * and its meaning. `--help`, the README's table and the parser all read it.
+ * Flags win over variables, variables over defaults.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** The server's settings, resolved. */
+export interface Settings {
+  port: number;
+  hostname: string;
+  mode: "queue" | "naive";
+  flushMs: number;
+  maxQueueMessages: number;
+  maxQueueBytes: number;
+  slowTimeoutMs: number;
+  dropLimit: number;
+  dropWindowMs: number;
+  highWaterBytes: number;
+  lowWaterBytes: number;
+  maxInflightBytes: number;
+  maxFrameBytes: number;
+  heartbeatMs: number;
+  heartbeatTimeoutMs: number;
+  maxInboundBytes: number;
+  maxBodyBytes: number;
+  maxTopicsPerClient: number;
+  slowFanoutMs: number;
+  shutdownTimeoutMs: number;
+  statsIntervalMs: number;
+  logLevel: "debug" | "info" | "warn" | "error" | "silent";
+}
+
+type Kind = "int" | "bytes" | "duration" | "string" | { oneOf: readonly string[] };
+
+interface SettingSpec {
+  key: keyof Settings;
+  flag: string;
+  kind: Kind;
+  default: string | number;
+  doc: string;
+}
+
+/** The settings table. */
+export const SETTINGS: readonly SettingSpec[] = [
+  {
+    key: "port",
+    flag: "port",
+    kind: "int",
+    default: 8080,
+    doc: "TCP port to listen on (also read from PORT)",
+  },
+  {
+    key: "hostname",
+    flag: "hostname",
+    kind: "string",
+    default: "0.0.0.0",
+    doc: "Address to listen on",
+  },
+  {
+    key: "mode",
+    flag: "mode",
+    kind: { oneOf: ["queue", "naive"] },
+    default: "queue",
+    doc: "queue: per-client queues; naive: sequential awaited sends, for comparison only",
+  },
+  {
+    key: "flushMs",
+    flag: "flush-ms",
+    kind: "duration",
+    default: 0,
+    doc:
+      "0 sends at once (one frame per client per event-loop turn); N sends one batch per client every N ms, latest value per key",
+  },
+  {
+    key: "maxQueueMessages",
+    flag: "max-queue-messages",
+    kind: "int",
+    default: 1024,
+    doc: "Messages a client queue holds before coalescing, then dropping oldest",
+  },
+  {
+    key: "maxQueueBytes",
+    flag: "max-queue-bytes",
+    kind: "bytes",
+    default: "8MiB",
+    doc: "Bytes a client queue holds before coalescing, then dropping oldest",
+  },
+  {
+    key: "slowTimeoutMs",
+    flag: "slow-timeout",
+    kind: "duration",
+    default: "10s",
+    doc: "A client whose queue stays full this long is closed with 4008",
+  },
+  {
+    key: "dropLimit",
+    flag: "drop-limit",
+    kind: "int",
+    default: 10000,
+    doc: "A client dropping more messages than this within --drop-window is closed with 4008",
+  },
+  {
+    key: "dropWindowMs",
+    flag: "drop-window",
+    kind: "duration",
+    default: "10s",
+    doc: "Window for --drop-limit",
+  },
+  {
+    key: "highWaterBytes",
+    flag: "high-water-bytes",
+    kind: "bytes",
+    default: "1MiB",
+    doc: "Stop writing to a socket whose engine holds more unsent bytes than this",
+  },
+  {
+    key: "lowWaterBytes",
+    flag: "low-water-bytes",
+    kind: "bytes",
+    default: "256KiB",
+    doc: "Resume writing once the engine holds at most this many unsent bytes",
+  },
+  {
+    key: "maxInflightBytes",
+    flag: "max-inflight-bytes",
+    kind: "bytes",
+    default: "1MiB",
+    doc: "Stop writing while more sent bytes than this are unconfirmed by the client's pong",
+  },
+  {
+    key: "maxFrameBytes",
+    flag: "max-frame-bytes",
+    kind: "bytes",
+    default: "64KiB",
+    doc: "Largest batch frame built from queued messages",
+  },
+  {
+    key: "heartbeatMs",
+    flag: "heartbeat",
+    kind: "duration",
+    default: "15s",
+    doc: "The server pings each client this often",
+  },
+  {
+    key: "heartbeatTimeoutMs",
+    flag: "heartbeat-timeout",
+    kind: "duration",
+    default: "10s",
+    doc: "A ping unanswered this long closes the connection with 4009",
+  },
+  {
+    key: "maxInboundBytes",
+    flag: "max-inbound-bytes",
+    kind: "bytes",
+    default: "1MiB",
+    doc: "Largest WebSocket frame a client may send; larger closes with 1009",
+  },
+  {
+    key: "maxBodyBytes",
+    flag: "max-body-bytes",
+    kind: "bytes",
+    default: "1MiB",
+    doc: "Largest POST /publish body; larger gets 413",
+  },
+  {
+    key: "maxTopicsPerClient",
+    flag: "max-topics-per-client",
+    kind: "int",
+    default: 1000,
+    doc: "Most topics one connection may subscribe to",
+  },
+  {
+    key: "slowFanoutMs",
+    flag: "slow-fanout",
+    kind: "duration",
+    default: "100ms",
+    doc: "A publish whose fan-out takes longer is logged as a warning",
+  },
+  {
+    key: "shutdownTimeoutMs",
+    flag: "shutdown-timeout",
+    kind: "duration",
+    default: "5s",
+    doc: "On SIGINT/SIGTERM, how long to flush queues before closing with 1001",
+  },
+  {
+    key: "statsIntervalMs",
+    flag: "stats-interval",
+    kind: "duration",
+    default: "5s",
+    doc: "Interval of the summary log line; 0 turns it off",
+  },
+  {
+    key: "logLevel",
+    flag: "log-level",
+    kind: { oneOf: ["debug", "info", "warn", "error", "silent"] },
+    default: "info",
+    doc: "Least severe log level written",
+  },
+];
+
+/** The `FLOODGATE_*` variable of a flag. */
+export function envName(flag: string): string {
+  return `FLOODGATE_${flag.toUpperCase().replaceAll("-", "_")}`;
+}
+
+const BYTE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kb: 1000,
+  kib: 1024,
+  k: 1024,
+  mb: 1e6,
+  mib: 1 << 20,
+  m: 1 << 20,
+  gb: 1e9,
+  gib: 1 << 30,
+  g: 1 << 30,
+};
+const DURATION_UNITS: Record<string, number> = { "": 1, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+function withUnit(text: string, units: Record<string, number>): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  if (!m) return undefined;
+  const unit = units[m[2].toLowerCase()];
+  return unit === undefined ? undefined : Math.round(Number(m[1]) * unit);
+}
+
+function convert(spec: SettingSpec, raw: string | number, source: string): string | number {
+  const text = String(raw);
+  const fail = (expected: string): never => {
+    throw new RangeError(`Invalid value "${text}" for ${source}: expected ${expected}`);
+  };
+  const kind = spec.kind;
+  if (kind === "string") return text;
+  if (typeof kind === "object") {
+    return kind.oneOf.includes(text) ? text : fail(`one of ${kind.oneOf.join(", ")}`);
+  }
+  if (kind === "int") {
+    const n = Number(text);
+    return Number.isSafeInteger(n) && n >= 0 ? n : fail("a non-negative integer");
+  }
+  if (kind === "bytes") {
+    return withUnit(text, BYTE_UNITS) ?? fail('a size such as "65536", "64KiB" or "8MiB"');
+  }
+  return withUnit(text, DURATION_UNITS) ??
+    fail('a duration such as "250ms", "10s" or "2m" (plain numbers are ms)');
+}
+
+/** The defaults, resolved. */
+export function defaultSettings(): Settings {
+  const out: Record<string, string | number> = {};
+  for (const spec of SETTINGS) {
+    out[spec.key] = convert(spec, spec.default, `the default of --${spec.flag}`);
+  }
+  return out as unknown as Settings;
+}
+
+/** What {@linkcode loadSettings} found. */
+export interface LoadedSettings {
+  settings: Settings;
+  /** True when `--help` was given. */
+  help: boolean;
+}
+
+/**
+ * Resolves settings from command-line flags, then `FLOODGATE_*` variables, then
+ * defaults.
+ *
+ * @throws {RangeError} on an unknown flag or a bad value, naming the flag or
+ * variable and what it expects.
+ *
+ * @example
+ * ```ts
+ * import { loadSettings } from "./settings.ts";
+ * const { settings } = loadSettings(["--port", "9000", "--flush-ms", "50ms"], {});
+ * console.log(settings.port, settings.flushMs); // 9000 50
+ * ```
+ */
+export function loadSettings(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): LoadedSettings {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+  };
+  for (const spec of SETTINGS) options[spec.flag] = { type: "string" };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new RangeError(`${(err as Error).message}. Run with --help to list the flags.`);
+  }
+  const settings = defaultSettings() as unknown as Record<string, string | number>;
+  for (const spec of SETTINGS) {
+    const flagValue = values[spec.flag];
+    const variable = envName(spec.flag);
+    if (typeof flagValue === "string") {
+      settings[spec.key] = convert(spec, flagValue, `--${spec.flag}`);
+    } else if (env[variable] !== undefined && env[variable] !== "") {
+      settings[spec.key] = convert(spec, env[variable] as string, variable);
+    } else if (spec.key === "port" && env.PORT) {
+      settings[spec.key] = convert(spec, env.PORT, "PORT");
+    }
+  }
+  return { settings: settings as unknown as Settings, help: values.help === true };
+}
+
+/** The `--help` text. */
+export function helpText(): string {
+  const lines = [
+    "Floodgate: a WebSocket broadcast service that never lets one slow client hold up the rest.",
+    "",
+    "Usage: deno task start [flags]",
+    "",
+    "Every flag can also be set with its FLOODGATE_* environment variable.",
+    "Sizes take units (64KiB, 8MiB); durations take units (250ms, 10s); plain numbers are bytes or ms.",
+    "",
+  ];
+  for (const spec of SETTINGS) {
+    lines.push(`  --${spec.flag} <${kindLabel(spec.kind)}>`.padEnd(34) + `${spec.doc}`);
+    lines.push(" ".repeat(34) + `default: ${spec.default}   env: ${envName(spec.flag)}`);
+  }
+  lines.push("  -h, --help".padEnd(34) + "Show this help");
+  return lines.join("\n");
+}
+
+/** The settings as a Markdown table, as in the README. */
+export function settingsMarkdown(): string {
+  const rows = SETTINGS.map((s) =>
+    `| \`--${s.flag}\` | \`${envName(s.flag)}\` | \`${s.default}\` | ${s.doc} |`
+  );
+  return ["| Flag | Variable | Default | Meaning |", "|---|---|---|---|", ...rows].join("\n");
+}
+
+function kindLabel(kind: Kind): string {
+  return typeof kind === "object" ? kind.oneOf.join("|") : kind === "int" ? "n" : kind;
+}

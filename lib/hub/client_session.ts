@@ -1,0 +1,246 @@
+import { encodePing } from "../protocol/encode.ts";
+import { SendQueue, type SendQueueOptions } from "../queue/send_queue.ts";
+import type { ServerSocket } from "../transport/socket.ts";
+import type { Delivery } from "./delivery.ts";
+import type { BuiltFrame, FrameBuilder } from "./frame_builder.ts";
+
+/** Flow-control settings of one session. */
+export interface FlowOptions {
+  /**
+   * Stop writing while the engine holds more than this many unsent bytes.
+   * @default {1048576}
+   */
+  highWaterBytes: number;
+  /**
+   * Resume writing once the engine holds at most this many unsent bytes.
+   * @default {262144}
+   */
+  lowWaterBytes: number;
+  /**
+   * Stop writing while more than this many sent bytes are not yet confirmed by a
+   * `pong` (they sit in kernel buffers or the client has not read them).
+   * @default {1048576}
+   */
+  maxInflightBytes: number;
+  /**
+   * Largest batch frame built from queued messages.
+   * @default {65536}
+   */
+  maxFrameBytes: number;
+}
+
+/** A topic this session is subscribed to. */
+interface Subscription {
+  /** Messages that arrived while the snapshot was being fetched, or undefined once live. */
+  pending: Delivery[] | undefined;
+}
+
+/** Per-client numbers shown in `/stats`. */
+export interface ClientStats {
+  id: string;
+  remote: string;
+  connectedAt: string;
+  connectedMs: number;
+  topics: string[];
+  queue: { messages: number; items: number; bytes: number };
+  sent: { messages: number; frames: number; bytes: number; gaps: number };
+  dropped: number;
+  coalesced: number;
+  bufferedAmount: number;
+  inflightBytes: number;
+  blocked: boolean;
+  slow: boolean;
+  lastPongAgoMs: number | null;
+}
+
+/** Shared by all sessions of a hub: the frame builder and the per-frame counter hook. */
+export interface DrainContext {
+  builder: FrameBuilder;
+  /** Called with each frame written. */
+  onFrame(frame: BuiltFrame): void;
+}
+
+/**
+ * One connected client: its socket, its send queue, its subscriptions and its
+ * flow control. The hub owns sessions; a session never touches another.
+ */
+export class ClientSession {
+  readonly id: string;
+  readonly remote: string;
+  readonly connectedAt = Date.now();
+  readonly subscriptions = new Map<string, Subscription>();
+  readonly queue: SendQueue<Delivery>;
+  closed = false;
+
+  readonly #socket: ServerSocket;
+  readonly #flow: FlowOptions;
+  readonly #ctx: DrainContext;
+  #blocked = false;
+
+  #sentMessages = 0;
+  #sentFrames = 0;
+  #sentBytes = 0;
+  #sentGaps = 0;
+  /** Bytes the client confirmed reading (the highest `pong` id). */
+  #ackedBytes = 0;
+  /** Unanswered pings: byte offset and send time. */
+  #pings: { id: number; at: number }[] = [];
+  #lastPingBytes = 0;
+  #lastPingAt: number;
+  #lastPongAt: number | undefined;
+
+  constructor(
+    id: string,
+    remote: string,
+    socket: ServerSocket,
+    flow: FlowOptions,
+    queue: SendQueueOptions,
+    ctx: DrainContext,
+  ) {
+    this.id = id;
+    this.remote = remote;
+    this.#socket = socket;
+    this.#flow = flow;
+    this.#ctx = ctx;
+    this.queue = new SendQueue<Delivery>(queue);
+    this.#lastPingAt = this.connectedAt;
+  }
+
+  /** The socket, for engines' close and direct sends in naive mode. */
+  get socket(): ServerSocket {
+    return this.#socket;
+  }
+
+  /** Bytes sent but not yet confirmed read by a `pong`. */
+  get inflightBytes(): number {
+    return this.#sentBytes - this.#ackedBytes;
+  }
+
+  /** Whether flow control stopped the last drain. */
+  get blocked(): boolean {
+    return this.#blocked;
+  }
+
+  /** Messages and bytes sent so far. */
+  get sentMessages(): number {
+    return this.#sentMessages;
+  }
+
+  /**
+   * Queues a message of a subscribed topic (or holds it while the topic's
+   * snapshot is being fetched).
+   *
+   * @returns false when the message's topic is no longer subscribed.
+   */
+  enqueue(d: Delivery): boolean {
+    const sub = this.subscriptions.get(d.topic);
+    if (!sub) return false;
+    if (sub.pending) sub.pending.push(d);
+    else this.queue.push(d);
+    return true;
+  }
+
+  /**
+   * Writes queued items while flow control allows: the engine's unsent bytes stay
+   * under the high-water mark and unconfirmed bytes under `maxInflightBytes`.
+   * Once stopped, writing resumes only below the low-water mark and half the
+   * in-flight limit.
+   *
+   * @returns true when the queue is empty.
+   */
+  drain(): boolean {
+    if (this.closed) return true;
+    const flow = this.#flow;
+    while (!this.queue.isEmpty) {
+      const buffered = this.#socket.bufferedAmount;
+      const inflight = this.#sentBytes - this.#ackedBytes;
+      if (this.#blocked) {
+        if (buffered > flow.lowWaterBytes || inflight > flow.maxInflightBytes / 2) return false;
+        this.#blocked = false;
+      } else if (buffered > flow.highWaterBytes || inflight > flow.maxInflightBytes) {
+        this.#blocked = true;
+        return false;
+      }
+      const frame = this.#ctx.builder.build(this.queue.take(flow.maxFrameBytes));
+      this.#socket.send(frame.text);
+      this.#sentFrames++;
+      this.#sentMessages += frame.messages;
+      this.#sentGaps += frame.gaps;
+      this.#sentBytes += frame.bytes;
+      this.#ctx.onFrame(frame);
+      if (this.#sentBytes - this.#lastPingBytes >= flow.maxInflightBytes / 4) {
+        this.ping(Date.now());
+      }
+    }
+    return true;
+  }
+
+  /** Queues a control frame (never dropped). */
+  pushControl(frame: string): void {
+    this.queue.pushControl(frame);
+  }
+
+  /**
+   * Sends a `ping` now, ahead of the queue, carrying the bytes sent so far.
+   * Its `pong` confirms the client read everything before it.
+   */
+  ping(now: number): void {
+    const id = this.#sentBytes;
+    this.#socket.send(encodePing(id));
+    this.#pings.push({ id, at: now });
+    this.#lastPingBytes = id;
+    this.#lastPingAt = now;
+  }
+
+  /** Handles a `pong`; without an id it answers the latest ping. */
+  onPong(id: number | undefined, now: number): void {
+    const confirmed = id ?? this.#lastPingBytes;
+    if (!(confirmed >= 0 && confirmed <= this.#sentBytes)) return;
+    if (confirmed > this.#ackedBytes) this.#ackedBytes = confirmed;
+    let i = 0;
+    while (i < this.#pings.length && this.#pings[i].id <= confirmed) i++;
+    if (i > 0) this.#pings.splice(0, i);
+    this.#lastPongAt = now;
+  }
+
+  /**
+   * Heartbeat tick: pings when `heartbeatMs` passed since the last ping.
+   *
+   * @returns false when a ping stayed unanswered longer than `timeoutMs`.
+   */
+  heartbeat(now: number, heartbeatMs: number, timeoutMs: number): boolean {
+    if (this.#pings.length > 0 && now - this.#pings[0].at > timeoutMs) return false;
+    if (now - this.#lastPingAt >= heartbeatMs) this.ping(now);
+    return true;
+  }
+
+  /** True while the client is being held back: blocked by flow control or its queue overflowing. */
+  get slow(): boolean {
+    return this.#blocked || this.queue.health() !== "ok";
+  }
+
+  /** The numbers `/stats` shows for this client. */
+  stats(now: number): ClientStats {
+    return {
+      id: this.id,
+      remote: this.remote,
+      connectedAt: new Date(this.connectedAt).toISOString(),
+      connectedMs: now - this.connectedAt,
+      topics: [...this.subscriptions.keys()],
+      queue: { messages: this.queue.messages, items: this.queue.length, bytes: this.queue.bytes },
+      sent: {
+        messages: this.#sentMessages,
+        frames: this.#sentFrames,
+        bytes: this.#sentBytes,
+        gaps: this.#sentGaps,
+      },
+      dropped: this.queue.droppedTotal,
+      coalesced: this.queue.coalescedTotal,
+      bufferedAmount: this.#socket.bufferedAmount,
+      inflightBytes: this.inflightBytes,
+      blocked: this.#blocked,
+      slow: this.slow,
+      lastPongAgoMs: this.#lastPongAt === undefined ? null : now - this.#lastPongAt,
+    };
+  }
+}

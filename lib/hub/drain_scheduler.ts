@@ -1,0 +1,104 @@
+/** Something with a queue to write out. */
+export interface Drainable {
+  /** Writes what flow control allows; true when nothing is left. */
+  drain(): boolean;
+}
+
+/** Options of {@linkcode DrainScheduler}. */
+export interface DrainSchedulerOptions {
+  /**
+   * 0 drains once per event-loop turn (everything published in one turn goes out
+   * as one frame per client); N > 0 drains every N ms.
+   * @default {0}
+   */
+  flushMs?: number;
+  /**
+   * How often clients stopped by flow control are retried, in ms.
+   * @default {10}
+   */
+  pollMs?: number;
+}
+
+/**
+ * Decides when client queues are written. Publishes only mark clients dirty;
+ * one task per turn (or per flush interval) drains them all, so a burst of
+ * publishes becomes one frame per client. Clients stopped by flow control are
+ * retried on a timer, never in the publish path, so no client waits for
+ * another.
+ */
+export class DrainScheduler<T extends Drainable> {
+  readonly #flushMs: number;
+  readonly #pollMs: number;
+  #dirty = new Set<T>();
+  #blocked = new Set<T>();
+  #runTimer: ReturnType<typeof setTimeout> | undefined;
+  #pollTimer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+
+  constructor(options: DrainSchedulerOptions = {}) {
+    this.#flushMs = options.flushMs ?? 0;
+    this.#pollMs = options.pollMs ?? 10;
+    if (!(this.#flushMs >= 0)) throw new RangeError(`flushMs must be >= 0, got ${this.#flushMs}`);
+  }
+
+  /** Clients stopped by flow control right now. */
+  get blockedCount(): number {
+    return this.#blocked.size;
+  }
+
+  /** Marks a client as having something to write. */
+  mark(client: T): void {
+    if (this.#stopped) return;
+    this.#dirty.add(client);
+    if (this.#runTimer === undefined) {
+      this.#runTimer = setTimeout(this.#run, this.#flushMs);
+    }
+  }
+
+  /** Forgets a client (it disconnected). */
+  forget(client: T): void {
+    this.#dirty.delete(client);
+    this.#blocked.delete(client);
+  }
+
+  /** Drains every dirty client now. */
+  flushNow(): void {
+    if (this.#runTimer !== undefined) clearTimeout(this.#runTimer);
+    this.#run();
+  }
+
+  /** Cancels all timers. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#runTimer !== undefined) clearTimeout(this.#runTimer);
+    if (this.#pollTimer !== undefined) clearTimeout(this.#pollTimer);
+    this.#runTimer = this.#pollTimer = undefined;
+    this.#dirty.clear();
+    this.#blocked.clear();
+  }
+
+  #run = (): void => {
+    this.#runTimer = undefined;
+    const dirty = this.#dirty;
+    this.#dirty = new Set();
+    for (const client of dirty) {
+      if (this.#blocked.has(client)) continue;
+      if (!client.drain()) this.#blocked.add(client);
+    }
+    this.#armPoll();
+  };
+
+  #poll = (): void => {
+    this.#pollTimer = undefined;
+    for (const client of this.#blocked) {
+      if (client.drain()) this.#blocked.delete(client);
+    }
+    this.#armPoll();
+  };
+
+  #armPoll(): void {
+    if (this.#blocked.size > 0 && this.#pollTimer === undefined && !this.#stopped) {
+      this.#pollTimer = setTimeout(this.#poll, this.#pollMs);
+    }
+  }
+}

@@ -1,0 +1,529 @@
+/**
+ * The hub: clients, their subscriptions, and the publish → fan-out path.
+ *
+ * A publish goes to the bus, which gives it a seq and hands it back to every
+ * instance's hub; the hub encodes it once and pushes the same encoded frame into
+ * each subscriber's bounded {@linkcode SendQueue}. Queues are written by the
+ * {@linkcode DrainScheduler} under per-client flow control, so a client that
+ * reads slowly only ever fills its own queue.
+ *
+ * @module
+ */
+import type { Bus, Envelope } from "../bus/bus.ts";
+import type { Logger } from "../log/logger.ts";
+import { CloseCode, closeReason } from "../protocol/codes.ts";
+import {
+  encodeAck,
+  encodeError,
+  encodePong,
+  encodeSnapshot,
+  encodeWelcome,
+  utf8Length,
+} from "../protocol/encode.ts";
+import type { ClientFrame, SubscribeFrame } from "../protocol/frames.ts";
+import { parseClientFrame, type PublishInput } from "../protocol/parse.ts";
+import { ProtocolError } from "../protocol/protocol_error.ts";
+import { isSystemTopic } from "../protocol/topic_name.ts";
+import type { GapRange } from "../queue/gap_range.ts";
+import type { SendQueueOptions } from "../queue/send_queue.ts";
+import type { ServerSocket } from "../transport/socket.ts";
+import { ClientSession, type ClientStats, type FlowOptions } from "./client_session.ts";
+import { type Delivery, toDelivery } from "./delivery.ts";
+import { DrainScheduler } from "./drain_scheduler.ts";
+import { type BuiltFrame, FrameBuilder } from "./frame_builder.ts";
+import { HubCounters } from "./hub_counters.ts";
+import { NaiveBroadcaster } from "./naive_broadcaster.ts";
+
+/** How the hub delivers. */
+export type DeliveryMode = "queue" | "naive";
+
+/** Options of {@linkcode Hub}. */
+export interface HubOptions {
+  bus: Bus;
+  logger: Logger;
+  /** @default {"queue"} */
+  mode?: DeliveryMode;
+  /** See {@linkcode DrainScheduler}. @default {0} */
+  flushMs?: number;
+  /** Per-client queue limits and ladder. */
+  queue?: Omit<SendQueueOptions, "coalesce" | "now">;
+  /** Per-client flow control. */
+  flow?: Partial<FlowOptions>;
+  /** @default {15000} */
+  heartbeatMs?: number;
+  /** @default {10000} */
+  heartbeatTimeoutMs?: number;
+  /** Largest inbound frame; larger closes with 1009. @default {1048576} */
+  maxInboundBytes?: number;
+  /** Most topics one connection may subscribe to. @default {1000} */
+  maxTopicsPerClient?: number;
+  /** A fan-out slower than this is logged as a warning. @default {100} */
+  slowFanoutMs?: number;
+  /** Clock for publish timestamps, epoch ms with sub-ms precision. */
+  now?: () => number;
+}
+
+/** Hub-wide numbers for `/stats` and `/metrics`. */
+export interface HubSnapshot {
+  mode: DeliveryMode;
+  clients: number;
+  topics: number;
+  blockedClients: number;
+  counters: ReturnType<HubCounters["toJSON"]>;
+}
+
+const DEFAULT_FLOW: FlowOptions = {
+  highWaterBytes: 1 << 20,
+  lowWaterBytes: 256 << 10,
+  maxInflightBytes: 1 << 20,
+  maxFrameBytes: 64 << 10,
+};
+
+function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * Owns clients and subscriptions and runs the fan-out. Engines report
+ * connections through {@linkcode Hub.connect}; the HTTP API calls
+ * {@linkcode Hub.publish}.
+ */
+export class Hub {
+  readonly mode: DeliveryMode;
+  readonly counters = new HubCounters();
+  readonly #bus: Bus;
+  readonly #log: Logger;
+  readonly #flow: FlowOptions;
+  readonly #queueOptions: SendQueueOptions;
+  readonly #heartbeatMs: number;
+  readonly #heartbeatTimeoutMs: number;
+  readonly #maxInboundBytes: number;
+  readonly #maxTopicsPerClient: number;
+  readonly #slowFanoutMs: number;
+  readonly #now: () => number;
+  readonly #scheduler: DrainScheduler<ClientSession>;
+  readonly #naive: NaiveBroadcaster | undefined;
+  readonly #drainContext: { builder: FrameBuilder; onFrame: (f: BuiltFrame) => void };
+  readonly #clients = new Map<string, ClientSession>();
+  readonly #subscribers = new Map<string, Set<ClientSession>>();
+  #nextClient = 0;
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  #closing = false;
+
+  constructor(options: HubOptions) {
+    this.mode = options.mode ?? "queue";
+    this.#bus = options.bus;
+    this.#log = options.logger;
+    this.#flow = { ...DEFAULT_FLOW, ...options.flow };
+    const flushMs = options.flushMs ?? 0;
+    this.#queueOptions = { ...options.queue, coalesce: flushMs > 0 ? "always" : "overflow" };
+    this.#heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 10_000;
+    this.#maxInboundBytes = options.maxInboundBytes ?? 1 << 20;
+    this.#maxTopicsPerClient = options.maxTopicsPerClient ?? 1000;
+    this.#slowFanoutMs = options.slowFanoutMs ?? 100;
+    this.#now = options.now ?? preciseNow;
+    this.#scheduler = new DrainScheduler({ flushMs });
+    this.#naive = this.mode === "naive"
+      ? new NaiveBroadcaster({ highWaterBytes: this.#flow.highWaterBytes })
+      : undefined;
+    const counters = this.counters;
+    const now = this.#now;
+    this.#drainContext = {
+      builder: new FrameBuilder(),
+      onFrame(frame) {
+        counters.frameSent(frame, now());
+      },
+    };
+    this.#bus.onMessage((env) => this.#fanOut(env));
+    this.#bus.onGap((gap) => this.#busGap(gap));
+    this.#heartbeatTimer = setInterval(
+      () => this.#heartbeatTick(),
+      Math.max(50, Math.min(1000, this.#heartbeatMs / 4)),
+    );
+  }
+
+  /** The bus's epoch, sent in `welcome`. */
+  get epoch(): string {
+    return this.#bus.epoch;
+  }
+
+  /** Milliseconds between server pings. */
+  get heartbeatMs(): number {
+    return this.#heartbeatMs;
+  }
+
+  /** Connected clients. */
+  get clientCount(): number {
+    return this.#clients.size;
+  }
+
+  /**
+   * Publishes messages (already validated). Resolves with their envelopes once
+   * the bus assigned seqs; delivery to local subscribers is already queued then.
+   */
+  async publish(inputs: readonly PublishInput[]): Promise<Envelope[]> {
+    const ts = this.#now();
+    const envelopes = await this.#bus.publish(inputs.map((i) => ({ ...i, ts })));
+    this.counters.published += envelopes.length;
+    return envelopes;
+  }
+
+  /** The keyed state of a topic. */
+  snapshot(topic: string) {
+    return this.#bus.snapshot(topic);
+  }
+
+  /**
+   * Registers a new connection. Call from the engine's `onOpen`.
+   *
+   * @param topics topics to subscribe to at once (from `?topics=`).
+   */
+  connect(socket: ServerSocket, info: { remote: string; topics?: string[] }): ClientSession {
+    const id = `c${(++this.#nextClient).toString(36)}-${crypto.randomUUID().slice(0, 6)}`;
+    const session = new ClientSession(
+      id,
+      info.remote,
+      socket,
+      this.#flow,
+      this.#queueOptions,
+      this.#drainContext,
+    );
+    this.#clients.set(id, session);
+    this.counters.connections++;
+    this.#log.info("client.connect", { clientId: id, remote: info.remote });
+    this.#control(
+      session,
+      encodeWelcome({ clientId: id, epoch: this.#bus.epoch, heartbeatMs: this.#heartbeatMs }),
+    );
+    if (info.topics && info.topics.length > 0) {
+      this.#subscribe(session, { type: "subscribe", topics: info.topics });
+    }
+    return session;
+  }
+
+  /** Handles one inbound message. Call from the engine's `onMessage`. */
+  receive(session: ClientSession, data: string | Uint8Array): void {
+    if (session.closed) return;
+    this.counters.framesReceived++;
+    const size = typeof data === "string"
+      ? (data.length * 3 <= this.#maxInboundBytes ? data.length : utf8Length(data))
+      : data.byteLength;
+    if (size > this.#maxInboundBytes) {
+      this.counters.oversizeFrames++;
+      this.close(
+        session,
+        CloseCode.MessageTooBig,
+        `frame of ${size} bytes exceeds --max-inbound-bytes ${this.#maxInboundBytes}`,
+      );
+      return;
+    }
+    if (typeof data !== "string") {
+      this.#reject(
+        session,
+        new ProtocolError("invalid_frame", "Binary frames are not accepted; send JSON text frames"),
+      );
+      return;
+    }
+    let frame: ClientFrame;
+    try {
+      frame = parseClientFrame(data);
+    } catch (err) {
+      this.#reject(session, err);
+      return;
+    }
+    this.#handle(session, frame);
+  }
+
+  /** Forgets a connection the engine reports closed. Call from the engine's `onClose`. */
+  disconnected(session: ClientSession, code: number, reason: string): void {
+    if (session.closed) return;
+    this.#remove(session, code, reason || "peer closed", "peer");
+  }
+
+  /** Closes a connection with `code`; removal is immediate, never waiting on the peer. */
+  close(session: ClientSession, code: number, reason?: string): void {
+    if (session.closed) return;
+    const text = reason ?? closeReason[code as CloseCode] ?? "closed";
+    this.#remove(session, code, text, "server");
+    try {
+      session.socket.close(code, text.slice(0, 120));
+    } catch (err) {
+      this.#log.debug("client.close_failed", { clientId: session.id, error: err });
+    }
+  }
+
+  /** Per-client numbers for `/stats`. */
+  clientStats(): ClientStats[] {
+    const now = Date.now();
+    return [...this.#clients.values()].map((s) => s.stats(now));
+  }
+
+  /** Hub-wide numbers. */
+  snapshotStats(): HubSnapshot {
+    return {
+      mode: this.mode,
+      clients: this.#clients.size,
+      topics: this.#subscribers.size,
+      blockedClients: this.#scheduler.blockedCount,
+      counters: this.counters.toJSON(this.#clients.values()),
+    };
+  }
+
+  /**
+   * Graceful shutdown: flushes queues for up to `deadlineMs`, then closes every
+   * client with 1001.
+   */
+  async shutdown(deadlineMs: number): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    clearInterval(this.#heartbeatTimer);
+    const until = Date.now() + deadlineMs;
+    this.#scheduler.flushNow();
+    while (Date.now() < until && [...this.#clients.values()].some((s) => !s.queue.isEmpty)) {
+      for (const s of this.#clients.values()) s.drain();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    for (const s of [...this.#clients.values()]) {
+      this.close(s, CloseCode.GoingAway, closeReason[CloseCode.GoingAway]);
+    }
+    this.#scheduler.stop();
+  }
+
+  #handle(session: ClientSession, frame: ClientFrame): void {
+    switch (frame.type) {
+      case "subscribe":
+        this.#subscribe(session, frame);
+        return;
+      case "unsubscribe":
+        for (const topic of frame.topics) this.#unsubscribe(session, topic);
+        return;
+      case "publish": {
+        if (isSystemTopic(frame.topic)) {
+          this.#reject(
+            session,
+            new ProtocolError(
+              "forbidden",
+              `Topic "${frame.topic}" is a system topic; only the server publishes to it`,
+              { id: frame.id },
+            ),
+          );
+          return;
+        }
+        const input: PublishInput = { topic: frame.topic, data: frame.data };
+        if (frame.key !== undefined) input.key = frame.key;
+        this.publish([input]).then(
+          ([env]) => {
+            if (frame.id !== undefined) this.#control(session, encodeAck(frame.id, env.seq));
+          },
+          (err) => this.#reject(session, err),
+        );
+        return;
+      }
+      case "ping":
+        this.#control(session, encodePong(frame.id));
+        return;
+      case "pong":
+        session.onPong(frame.id, Date.now());
+        return;
+    }
+  }
+
+  #subscribe(session: ClientSession, frame: SubscribeFrame): void {
+    for (const topic of frame.topics) {
+      if (session.subscriptions.has(topic)) continue;
+      if (session.subscriptions.size >= this.#maxTopicsPerClient) {
+        this.#reject(
+          session,
+          new ProtocolError(
+            "limit_reached",
+            `Cannot subscribe to "${topic}": a connection may hold at most ${this.#maxTopicsPerClient} topics`,
+          ),
+        );
+        continue;
+      }
+      const sub = { pending: [] as Delivery[] | undefined };
+      session.subscriptions.set(topic, sub);
+      let set = this.#subscribers.get(topic);
+      if (!set) {
+        set = new Set();
+        this.#subscribers.set(topic, set);
+        this.#bus.watch(topic);
+      }
+      set.add(session);
+      const since = frame.since?.[topic];
+      const sameEpoch = frame.epoch === undefined || frame.epoch === this.#bus.epoch;
+      this.#bus.snapshot(topic).then((snap) => {
+        if (session.closed || session.subscriptions.get(topic) !== sub) return;
+        let sendSnapshot = true;
+        if (since !== undefined && since > 0) {
+          if (!sameEpoch) {
+            if (snap.seq > 0) {
+              session.queue.pushGap({
+                topic,
+                fromSeq: 1,
+                toSeq: snap.seq,
+                reason: "epoch_changed",
+              });
+            }
+          } else if (since < snap.seq) {
+            session.queue.pushGap({
+              topic,
+              fromSeq: since + 1,
+              toSeq: snap.seq,
+              reason: "history_exceeded",
+            });
+          } else {
+            sendSnapshot = false; // nothing missed
+          }
+        }
+        if (sendSnapshot && snap.state) {
+          session.pushControl(encodeSnapshot({ topic, seq: snap.seq, state: snap.state }));
+        }
+        const pending = sub.pending ?? [];
+        sub.pending = undefined;
+        for (const d of pending) if (d.seq > snap.seq) session.queue.push(d);
+        this.#afterEnqueue(session);
+      }, (err) => {
+        this.#log.error("subscribe.snapshot_failed", { clientId: session.id, topic, error: err });
+        this.#unsubscribe(session, topic);
+        this.#reject(
+          session,
+          new ProtocolError("internal", `Could not subscribe to "${topic}": ${err}`),
+        );
+      });
+    }
+  }
+
+  #unsubscribe(session: ClientSession, topic: string): void {
+    if (!session.subscriptions.delete(topic)) return;
+    const set = this.#subscribers.get(topic);
+    if (!set) return;
+    set.delete(session);
+    if (set.size === 0) {
+      this.#subscribers.delete(topic);
+      this.#bus.unwatch(topic);
+    }
+  }
+
+  #fanOut(env: Envelope): void {
+    const subs = this.#subscribers.get(env.topic);
+    if (!subs || subs.size === 0) return;
+    const started = performance.now();
+    const delivery = toDelivery(env);
+    if (this.#naive) {
+      const targets: ClientSession[] = [];
+      for (const s of subs) {
+        if (s.subscriptions.get(env.topic)?.pending) s.enqueue(delivery);
+        else targets.push(s);
+      }
+      this.#naive.broadcast(delivery.frame, targets).then((sent) => {
+        this.counters.naiveDelivered += sent;
+        this.#warnIfSlow(env, performance.now() - started, subs.size);
+      });
+      return;
+    }
+    for (const session of subs) {
+      if (session.enqueue(delivery)) this.#afterEnqueue(session);
+    }
+    this.#warnIfSlow(env, performance.now() - started, subs.size);
+  }
+
+  #warnIfSlow(env: Envelope, ms: number, subscribers: number): void {
+    this.counters.observeFanout(ms);
+    if (ms > this.#slowFanoutMs) {
+      this.#log.warn("fanout.slow", {
+        topic: env.topic,
+        seq: env.seq,
+        ms: Math.round(ms * 10) / 10,
+        subscribers,
+      });
+    }
+  }
+
+  #busGap(gap: GapRange): void {
+    const subs = this.#subscribers.get(gap.topic);
+    if (!subs) return;
+    this.#log.warn("bus.gap", { ...gap });
+    for (const session of subs) {
+      const sub = session.subscriptions.get(gap.topic);
+      if (!sub || sub.pending) continue;
+      session.queue.pushGap(gap);
+      this.#afterEnqueue(session);
+    }
+  }
+
+  /** After anything was queued for a session: apply the ladder's verdict and schedule a drain. */
+  #afterEnqueue(session: ClientSession): void {
+    const health = session.queue.health();
+    if (health === "slow") {
+      this.counters.slowDisconnects++;
+      this.#log.warn("client.slow", {
+        clientId: session.id,
+        queued: session.queue.messages,
+        queuedBytes: session.queue.bytes,
+        dropped: session.queue.droppedTotal,
+        inflightBytes: session.inflightBytes,
+      });
+      this.close(session, CloseCode.SlowConsumer);
+      return;
+    }
+    if (this.#naive) session.drain();
+    else this.#scheduler.mark(session);
+  }
+
+  #control(session: ClientSession, frame: string): void {
+    session.pushControl(frame);
+    this.#afterEnqueue(session);
+  }
+
+  #reject(session: ClientSession, err: unknown): void {
+    if (session.closed) return;
+    this.counters.errors++;
+    if (err instanceof ProtocolError) {
+      this.#log.debug("client.error", {
+        clientId: session.id,
+        code: err.code,
+        message: err.message,
+      });
+      this.#control(
+        session,
+        encodeError({
+          code: err.code,
+          message: err.message,
+          ...(err.id !== undefined && { id: err.id }),
+        }),
+      );
+      return;
+    }
+    this.#log.error("client.internal_error", { clientId: session.id, error: err });
+    this.#control(session, encodeError({ code: "internal", message: "Internal error" }));
+  }
+
+  #remove(session: ClientSession, code: number, reason: string, by: "server" | "peer"): void {
+    session.closed = true;
+    for (const topic of [...session.subscriptions.keys()]) this.#unsubscribe(session, topic);
+    this.#clients.delete(session.id);
+    this.#scheduler.forget(session);
+    this.counters.disconnected(code, session);
+    this.#log.info("client.disconnect", {
+      clientId: session.id,
+      code,
+      reason,
+      by,
+      connectedMs: Date.now() - session.connectedAt,
+      sent: session.sentMessages,
+      dropped: session.queue.droppedTotal,
+    });
+  }
+
+  #heartbeatTick(): void {
+    const now = Date.now();
+    for (const session of [...this.#clients.values()]) {
+      if (!session.heartbeat(now, this.#heartbeatMs, this.#heartbeatTimeoutMs)) {
+        this.counters.heartbeatTimeouts++;
+        this.close(session, CloseCode.HeartbeatTimeout);
+      }
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import * as hdr from "hdr-histogram-js";
+import type { ClientSession } from "./client_session.ts";
+import type { BuiltFrame } from "./frame_builder.ts";
+
+type Histogram = ReturnType<typeof hdr.build>;
+
+function histogram(): Histogram {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 2,
+  });
+}
+
+/** Percentiles in milliseconds. */
+export interface Percentiles {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+function percentiles(h: Histogram): Percentiles {
+  const ms = (us: number) => Math.round(us / 10) / 100;
+  return {
+    count: h.totalCount,
+    p50: ms(h.getValueAtPercentile(50)),
+    p95: ms(h.getValueAtPercentile(95)),
+    p99: ms(h.getValueAtPercentile(99)),
+    max: ms(h.maxValue),
+  };
+}
+
+/**
+ * The hub's running totals. Plain numbers on the hot path; `/metrics` and the
+ * summary log read them.
+ */
+export class HubCounters {
+  published = 0;
+  connections = 0;
+  framesReceived = 0;
+  oversizeFrames = 0;
+  errors = 0;
+  slowDisconnects = 0;
+  heartbeatTimeouts = 0;
+  /** Messages delivered by the naive broadcaster. */
+  naiveDelivered = 0;
+  /** Messages written to sockets by queues. */
+  deliveredMessages = 0;
+  framesSent = 0;
+  bytesSent = 0;
+  gapsSent = 0;
+  /** Drops and coalesces of clients already gone. */
+  droppedGone = 0;
+  coalescedGone = 0;
+  readonly disconnectsByCode = new Map<number, number>();
+  /** Time from publish to write, per frame (its oldest message), in µs. */
+  readonly queueDelay: Histogram = histogram();
+  /** Duration of one publish's fan-out, in µs. */
+  readonly fanout: Histogram = histogram();
+  /** Like `queueDelay`, since the last {@linkcode HubCounters.takeWindowDelay}. */
+  #windowDelay: Histogram = histogram();
+
+  /** Records a frame written by a queue. */
+  frameSent(frame: BuiltFrame, now: number): void {
+    this.framesSent++;
+    this.bytesSent += frame.bytes;
+    this.deliveredMessages += frame.messages;
+    this.gapsSent += frame.gaps;
+    if (frame.oldestTs !== undefined) {
+      const us = Math.max(1, Math.round((now - frame.oldestTs) * 1000));
+      this.queueDelay.recordValue(us);
+      this.#windowDelay.recordValue(us);
+    }
+  }
+
+  /** Queue-delay percentiles since the last call, then starts a new window. */
+  takeWindowDelay(): Percentiles {
+    const p = percentiles(this.#windowDelay);
+    this.#windowDelay.reset();
+    return p;
+  }
+
+  /** Records one fan-out's duration. */
+  observeFanout(ms: number): void {
+    this.fanout.recordValue(Math.max(1, Math.round(ms * 1000)));
+  }
+
+  /** Records a disconnect and keeps the session's drop totals. */
+  disconnected(code: number, session: ClientSession): void {
+    this.disconnectsByCode.set(code, (this.disconnectsByCode.get(code) ?? 0) + 1);
+    this.droppedGone += session.queue.droppedTotal;
+    this.coalescedGone += session.queue.coalescedTotal;
+  }
+
+  /** Total messages delivered, by queues and by the naive broadcaster. */
+  get delivered(): number {
+    return this.deliveredMessages + this.naiveDelivered;
+  }
+
+  /** Everything as JSON, with drop totals including the live `sessions`. */
+  toJSON(sessions: Iterable<ClientSession>) {
+    let dropped = this.droppedGone;
+    let coalesced = this.coalescedGone;
+    for (const s of sessions) {
+      dropped += s.queue.droppedTotal;
+      coalesced += s.queue.coalescedTotal;
+    }
+    return {
+      published: this.published,
+      delivered: this.delivered,
+      framesSent: this.framesSent,
+      bytesSent: this.bytesSent,
+      gapsSent: this.gapsSent,
+      dropped,
+      coalesced,
+      connections: this.connections,
+      framesReceived: this.framesReceived,
+      errors: this.errors,
+      oversizeFrames: this.oversizeFrames,
+      slowDisconnects: this.slowDisconnects,
+      heartbeatTimeouts: this.heartbeatTimeouts,
+      disconnectsByCode: Object.fromEntries(this.disconnectsByCode),
+      queueDelayMs: percentiles(this.queueDelay),
+      fanoutMs: percentiles(this.fanout),
+    };
+  }
+}

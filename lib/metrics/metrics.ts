@@ -1,0 +1,156 @@
+/**
+ * Prometheus metrics, rendered by prom-client from the hub's plain counters at
+ * scrape time (nothing on the per-message path touches prom-client).
+ *
+ * @module
+ */
+import client from "prom-client";
+import type { Hub } from "../hub/hub.ts";
+
+/** A registry bound to one hub. */
+export interface Metrics {
+  /** Renders the Prometheus text exposition. */
+  render(): Promise<string>;
+  /** The `Content-Type` of {@linkcode Metrics.render}'s output. */
+  readonly contentType: string;
+  /** The underlying registry, for extra collectors. */
+  readonly registry: client.Registry;
+}
+
+type CounterKey =
+  | "published"
+  | "delivered"
+  | "framesSent"
+  | "bytesSent"
+  | "gapsSent"
+  | "dropped"
+  | "coalesced"
+  | "connections"
+  | "framesReceived"
+  | "errors"
+  | "oversizeFrames"
+  | "slowDisconnects"
+  | "heartbeatTimeouts";
+
+const COUNTERS: readonly [CounterKey, string, string][] = [
+  ["published", "floodgate_published_total", "Messages published"],
+  ["delivered", "floodgate_delivered_total", "Messages written to client sockets"],
+  ["framesSent", "floodgate_frames_sent_total", "WebSocket frames written by client queues"],
+  ["bytesSent", "floodgate_bytes_sent_total", "Bytes written by client queues"],
+  ["gapsSent", "floodgate_gaps_sent_total", "Gap notices sent to clients"],
+  ["dropped", "floodgate_dropped_total", "Messages dropped from client queues (oldest first)"],
+  ["coalesced", "floodgate_coalesced_total", "Messages replaced by a newer one with the same key"],
+  ["connections", "floodgate_connections_total", "WebSocket connections accepted"],
+  ["framesReceived", "floodgate_frames_received_total", "WebSocket frames received from clients"],
+  ["errors", "floodgate_client_errors_total", "Error frames sent for bad client input"],
+  ["oversizeFrames", "floodgate_oversize_frames_total", "Inbound frames over --max-inbound-bytes"],
+  ["slowDisconnects", "floodgate_slow_disconnects_total", "Clients closed with 4008 slow consumer"],
+  [
+    "heartbeatTimeouts",
+    "floodgate_heartbeat_timeouts_total",
+    "Clients closed with 4009 heartbeat timeout",
+  ],
+];
+
+/**
+ * Creates a registry with Floodgate's metrics and the process metrics (CPU,
+ * RSS, event-loop lag).
+ *
+ * @example
+ * ```ts ignore
+ * const metrics = createMetrics(hub);
+ * const text = await metrics.render(); // "# HELP floodgate_clients ..."
+ * ```
+ */
+export function createMetrics(hub: Hub): Metrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  let snapshot = hub.snapshotStats();
+  const refresh = () => {
+    snapshot = hub.snapshotStats();
+  };
+
+  new client.Gauge({
+    name: "floodgate_clients",
+    help: "Connected WebSocket clients",
+    registers: [registry],
+    collect() {
+      refresh(); // first collector: take one snapshot for this scrape
+      this.set(snapshot.clients);
+    },
+  });
+  new client.Gauge({
+    name: "floodgate_topics",
+    help: "Topics with at least one local subscriber",
+    registers: [registry],
+    collect() {
+      this.set(snapshot.topics);
+    },
+  });
+  new client.Gauge({
+    name: "floodgate_blocked_clients",
+    help: "Clients whose writes are paused by flow control",
+    registers: [registry],
+    collect() {
+      this.set(snapshot.blockedClients);
+    },
+  });
+  new client.Gauge({
+    name: "floodgate_queued_messages",
+    help: "Messages waiting in client queues",
+    registers: [registry],
+    collect() {
+      let total = 0;
+      for (const c of hub.clientStats()) total += c.queue.messages;
+      this.set(total);
+    },
+  });
+  for (const [key, name, help] of COUNTERS) {
+    new client.Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(snapshot.counters[key]);
+      },
+    });
+  }
+  new client.Counter({
+    name: "floodgate_disconnects_total",
+    help: "Client disconnects by close code",
+    labelNames: ["code"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [code, n] of Object.entries(snapshot.counters.disconnectsByCode)) {
+        this.inc({ code }, n);
+      }
+    },
+  });
+  for (
+    const [field, name, help] of [
+      ["queueDelayMs", "floodgate_queue_delay_seconds", "Time from publish to socket write"],
+      ["fanoutMs", "floodgate_fanout_seconds", "Time to fan one publish out to local queues"],
+    ] as const
+  ) {
+    new client.Gauge({
+      name,
+      help: `${help} (quantiles since start)`,
+      labelNames: ["quantile"],
+      registers: [registry],
+      collect() {
+        const p = snapshot.counters[field];
+        this.set({ quantile: "0.5" }, p.p50 / 1000);
+        this.set({ quantile: "0.95" }, p.p95 / 1000);
+        this.set({ quantile: "0.99" }, p.p99 / 1000);
+        this.set({ quantile: "1" }, p.max / 1000);
+      },
+    });
+  }
+  return {
+    registry,
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+  };
+}

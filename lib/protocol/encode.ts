@@ -1,0 +1,131 @@
+/**
+ * Pure framing functions: each turns values into the exact text of one frame.
+ * The server encodes a published message once and reuses the text for every
+ * client; batches are built by joining already-encoded frames, never by
+ * re-serialising their data.
+ *
+ * @module
+ */
+import type {
+  ErrorFrame,
+  GapReason,
+  PingFrame,
+  PongFrame,
+  SnapshotFrame,
+  WelcomeFrame,
+} from "./frames.ts";
+
+/** The fields of a published message, as the server holds them. */
+export interface MessageFields {
+  topic: string;
+  seq: number;
+  key?: string;
+  ts: number;
+  data: unknown;
+}
+
+/**
+ * Encodes a `message` frame.
+ *
+ * @example
+ * ```ts
+ * import { encodeMessage } from "./encode.ts";
+ * encodeMessage({ topic: "t", seq: 1, ts: 1.5, data: 7 });
+ * // '{"type":"message","topic":"t","seq":1,"ts":1.5,"data":7}'
+ * ```
+ */
+export function encodeMessage(m: MessageFields): string {
+  return m.key === undefined
+    ? JSON.stringify({ type: "message", topic: m.topic, seq: m.seq, ts: m.ts, data: m.data })
+    : JSON.stringify({
+      type: "message",
+      topic: m.topic,
+      seq: m.seq,
+      key: m.key,
+      ts: m.ts,
+      data: m.data,
+    });
+}
+
+/** Encodes a `gap` frame for seqs `fromSeq..toSeq` inclusive. */
+export function encodeGap(
+  topic: string,
+  fromSeq: number,
+  toSeq: number,
+  reason: GapReason,
+): string {
+  return JSON.stringify({ type: "gap", topic, fromSeq, toSeq, reason });
+}
+
+/**
+ * Joins already-encoded `message`/`gap` frames into one `batch` frame without
+ * parsing them again.
+ *
+ * @example
+ * ```ts
+ * import { encodeBatch } from "./encode.ts";
+ * encodeBatch(['{"type":"message"}', '{"type":"gap"}']);
+ * // '{"type":"batch","messages":[{"type":"message"},{"type":"gap"}]}'
+ * ```
+ */
+export function encodeBatch(frames: readonly string[]): string {
+  return `{"type":"batch","messages":[${frames.join(",")}]}`;
+}
+
+/** Encodes a `welcome` frame. */
+export function encodeWelcome(f: Omit<WelcomeFrame, "type">): string {
+  return JSON.stringify({ type: "welcome", ...f });
+}
+
+/** Encodes a `snapshot` frame. */
+export function encodeSnapshot(f: Omit<SnapshotFrame, "type">): string {
+  return JSON.stringify({ type: "snapshot", topic: f.topic, seq: f.seq, state: f.state });
+}
+
+/** Encodes an `error` frame. */
+export function encodeError(f: Omit<ErrorFrame, "type">): string {
+  return JSON.stringify({ type: "error", ...f });
+}
+
+/** Encodes an `ack` frame. */
+export function encodeAck(id: string | number, seq: number): string {
+  return JSON.stringify({ type: "ack", id, seq });
+}
+
+/** Encodes a `ping` frame. */
+export function encodePing(id?: number): string {
+  const f: PingFrame = id === undefined ? { type: "ping" } : { type: "ping", id };
+  return JSON.stringify(f);
+}
+
+/** Encodes a `pong` frame. */
+export function encodePong(id?: number): string {
+  const f: PongFrame = id === undefined ? { type: "pong" } : { type: "pong", id };
+  return JSON.stringify(f);
+}
+
+/**
+ * Number of bytes `text` takes in UTF-8, without encoding it.
+ *
+ * @example
+ * ```ts
+ * import { utf8Length } from "./encode.ts";
+ * utf8Length("é€😀"); // 2 + 3 + 4 = 9
+ * ```
+ */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        bytes += 2; // 4 bytes for 2 UTF-16 units
+        i++;
+      } else bytes += 2;
+    } else bytes += 2;
+  }
+  return bytes;
+}

@@ -1,0 +1,451 @@
+/**
+ * The per-client send queue: bounded in messages and bytes, ordered, and honest
+ * about what it skips.
+ *
+ * Overflow walks a ladder:
+ * 1. **send all** while the queue is within its limits;
+ * 2. **coalesce**: messages superseded by a newer one with the same topic and
+ *    key are removed first, oldest first;
+ * 3. **drop oldest**: then the oldest messages are dropped;
+ * 4. **disconnect**: {@linkcode SendQueue.health} turns `"slow"` when the queue
+ *    stayed full longer than `slowTimeoutMs` or dropped more than `dropLimit`
+ *    messages within `dropWindowMs`; the owner then closes with 4008.
+ *
+ * Every removed message becomes part of a {@linkcode GapRange} that takes its
+ * place in the queue (merged with touching ranges), so a reader sees, per topic,
+ * delivered seqs and gap ranges that cover every seq pushed, once and in order.
+ * Control frames and gaps are never removed.
+ *
+ * @module
+ */
+import type { GapReason } from "../protocol/frames.ts";
+import { appendRanges, type GapRange } from "./gap_range.ts";
+
+/** What the queue needs to know of a message. */
+export interface QueuedMessage {
+  readonly topic: string;
+  readonly seq: number;
+  readonly key?: string;
+  /** Encoded size in bytes, for the byte limit. */
+  readonly bytes: number;
+}
+
+/** One thing taken from the queue, in send order. */
+export type QueueItem<M extends QueuedMessage> =
+  | { kind: "message"; message: M }
+  | { kind: "gap"; gap: GapRange }
+  | { kind: "control"; frame: string };
+
+/** Options of {@linkcode SendQueue}. */
+export interface SendQueueOptions {
+  /**
+   * Most messages held before the ladder starts.
+   * @default {1024}
+   */
+  maxMessages?: number;
+  /**
+   * Most bytes of messages held before the ladder starts. At least one message is
+   * always kept, however large.
+   * @default {8388608}
+   */
+  maxBytes?: number;
+  /**
+   * `"overflow"` coalesces by key only when over the limits; `"always"` keeps just
+   * the latest message per key at all times (used with a flush interval).
+   * @default {"overflow"}
+   */
+  coalesce?: "overflow" | "always";
+  /**
+   * How long the queue may stay full (dropping) before it reports `"slow"`.
+   * @default {10000}
+   */
+  slowTimeoutMs?: number;
+  /**
+   * How many drops within `dropWindowMs` make the queue report `"slow"`.
+   * @default {10000}
+   */
+  dropLimit?: number;
+  /**
+   * The window for `dropLimit`.
+   * @default {10000}
+   */
+  dropWindowMs?: number;
+  /**
+   * Most control frames held; more means the peer is not reading at all.
+   * @default {1024}
+   */
+  maxControls?: number;
+  /** Clock in ms, for tests. @default {Date.now} */
+  now?: () => number;
+}
+
+/** The queue's verdict on its reader. */
+export type QueueHealth = "ok" | "overflowing" | "slow";
+
+interface Slot<M> {
+  /** A message; or undefined for a control frame or a gap-only slot. */
+  message: M | undefined;
+  control: string | undefined;
+  /** The topic of a message or gap-only slot. */
+  topic: string | undefined;
+  bytes: number;
+  /** Gaps to hand out before this message. */
+  gaps: GapRange[] | undefined;
+  /** Previous and next live message of the same topic. */
+  tPrev: Slot<M> | undefined;
+  tNext: Slot<M> | undefined;
+  live: boolean;
+}
+
+interface TopicList<M> {
+  head: Slot<M> | undefined;
+  tail: Slot<M> | undefined;
+}
+
+/**
+ * A bounded, byte-accounted FIFO of messages for one client, with the
+ * coalesce → drop-oldest → disconnect ladder. See the module docs.
+ *
+ * @example
+ * ```ts
+ * import { SendQueue } from "./send_queue.ts";
+ * const q = new SendQueue({ maxMessages: 2 });
+ * q.push({ topic: "t", seq: 1, key: "a", bytes: 10 });
+ * q.push({ topic: "t", seq: 2, key: "a", bytes: 10 });
+ * q.push({ topic: "t", seq: 3, key: "b", bytes: 10 }); // over: seq 1 is coalesced away
+ * q.take(1 << 20).map((i) => i.kind); // ["gap", "message", "message"]
+ * ```
+ */
+export class SendQueue<M extends QueuedMessage> {
+  readonly #maxMessages: number;
+  readonly #maxBytes: number;
+  readonly #coalesceAlways: boolean;
+  readonly #slowTimeoutMs: number;
+  readonly #dropLimit: number;
+  readonly #dropWindowMs: number;
+  readonly #maxControls: number;
+  readonly #now: () => number;
+
+  #slots: Slot<M>[] = [];
+  #head = 0;
+  #liveSlots = 0;
+  #messages = 0;
+  #controls = 0;
+  #bytes = 0;
+  #topics = new Map<string, TopicList<M>>();
+  #latestByKey = new Map<string, Slot<M>>();
+  #superseded: Slot<M>[] = [];
+  #supersededHead = 0;
+
+  #droppedTotal = 0;
+  #coalescedTotal = 0;
+  #fullSince: number | undefined;
+  #windowStart = 0;
+  #windowDrops = 0;
+
+  constructor(options: SendQueueOptions = {}) {
+    this.#maxMessages = positive("maxMessages", options.maxMessages ?? 1024);
+    this.#maxBytes = positive("maxBytes", options.maxBytes ?? 8 * 1024 * 1024);
+    this.#coalesceAlways = (options.coalesce ?? "overflow") === "always";
+    this.#slowTimeoutMs = options.slowTimeoutMs ?? 10_000;
+    this.#dropLimit = options.dropLimit ?? 10_000;
+    this.#dropWindowMs = options.dropWindowMs ?? 10_000;
+    this.#maxControls = options.maxControls ?? 1024;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Messages and control frames held. */
+  get length(): number {
+    return this.#liveSlots;
+  }
+
+  /** Messages held. */
+  get messages(): number {
+    return this.#messages;
+  }
+
+  /** Bytes held (messages and control frames). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** True when nothing is left to take, gaps included. */
+  get isEmpty(): boolean {
+    return this.#liveSlots === 0;
+  }
+
+  /** Messages dropped (rung 3) since creation. */
+  get droppedTotal(): number {
+    return this.#droppedTotal;
+  }
+
+  /** Messages coalesced away (rung 2) since creation. */
+  get coalescedTotal(): number {
+    return this.#coalescedTotal;
+  }
+
+  /**
+   * Appends a message, then walks the ladder while over the limits.
+   *
+   * @returns how many messages were removed to make room.
+   */
+  push(message: M): number {
+    const slot = newSlot<M>(message, undefined, message.topic, message.bytes);
+    this.#link(slot, message.topic);
+    this.#append(slot);
+    this.#messages++;
+
+    let removed = 0;
+    if (message.key !== undefined) {
+      const id = `${message.topic}\u0000${message.key}`;
+      const older = this.#latestByKey.get(id);
+      this.#latestByKey.set(id, slot);
+      if (older) {
+        if (this.#coalesceAlways) {
+          this.#remove(older, "coalesced");
+          this.#coalescedTotal++;
+          removed++;
+        } else {
+          this.#superseded.push(older);
+          if (this.#superseded.length - this.#supersededHead > 2 * this.#maxMessages + 64) {
+            this.#superseded = this.#superseded.slice(this.#supersededHead).filter((s) =>
+              s.live && s.message !== undefined
+            );
+            this.#supersededHead = 0;
+          }
+        }
+      }
+    }
+    if (this.#overLimits()) removed += this.#walkLadder();
+    return removed;
+  }
+
+  /** Appends a control frame. Control frames are never removed by the ladder. */
+  pushControl(frame: string, bytes: number = frame.length): void {
+    this.#append(newSlot<M>(undefined, frame, undefined, bytes));
+    this.#controls++;
+  }
+
+  /**
+   * Appends a gap found outside the queue (history or bus loss), after every
+   * queued message of its topic. Gaps are never removed by the ladder.
+   */
+  pushGap(gap: GapRange): void {
+    const tail = this.#topics.get(gap.topic)?.tail;
+    if (tail && tail.message === undefined) {
+      tail.gaps = appendRanges(tail.gaps, [gap]);
+      return;
+    }
+    const slot = newSlot<M>(undefined, undefined, gap.topic, 0);
+    slot.gaps = [gap];
+    this.#link(slot, gap.topic);
+    this.#append(slot);
+  }
+
+  /**
+   * Takes items for one frame, in order: gaps and messages up to `maxBytes`
+   * (at least one), stopping before a control frame; or a control frame alone.
+   */
+  take(maxBytes: number): QueueItem<M>[] {
+    const out: QueueItem<M>[] = [];
+    let size = 0;
+    while (this.#head < this.#slots.length) {
+      const slot = this.#slots[this.#head];
+      if (!slot.live) {
+        this.#head++;
+        continue;
+      }
+      if (slot.control !== undefined) {
+        if (out.length > 0) break;
+        this.#head++;
+        this.#consume(slot);
+        out.push({ kind: "control", frame: slot.control });
+        break;
+      }
+      if (out.length > 0 && size + slot.bytes > maxBytes) break;
+      this.#head++;
+      if (slot.gaps) { for (const gap of slot.gaps) out.push({ kind: "gap", gap }); }
+      this.#consume(slot);
+      if (slot.message !== undefined) out.push({ kind: "message", message: slot.message });
+      size += slot.bytes;
+    }
+    this.#compact();
+    if (
+      this.#fullSince !== undefined && this.#messages <= this.#maxMessages / 2 &&
+      this.#bytes <= this.#maxBytes / 2
+    ) {
+      this.#fullSince = undefined;
+    }
+    return out;
+  }
+
+  /**
+   * The queue's verdict: `"ok"`; `"overflowing"` while the ladder is dropping;
+   * `"slow"` once it stayed full longer than `slowTimeoutMs`, dropped more than
+   * `dropLimit` within `dropWindowMs`, or holds more than `maxControls` control frames.
+   */
+  health(): QueueHealth {
+    if (this.#controls > this.#maxControls) return "slow";
+    if (this.#windowDrops > this.#dropLimit) return "slow";
+    if (this.#fullSince === undefined) return "ok";
+    return this.#now() - this.#fullSince > this.#slowTimeoutMs ? "slow" : "overflowing";
+  }
+
+  #link(slot: Slot<M>, topic: string): void {
+    let list = this.#topics.get(topic);
+    if (!list) {
+      list = { head: undefined, tail: undefined };
+      this.#topics.set(topic, list);
+    }
+    if (list.tail) {
+      list.tail.tNext = slot;
+      slot.tPrev = list.tail;
+    } else {
+      list.head = slot;
+    }
+    list.tail = slot;
+  }
+
+  #append(slot: Slot<M>): void {
+    this.#slots.push(slot);
+    this.#liveSlots++;
+    this.#bytes += slot.bytes;
+  }
+
+  #overLimits(): boolean {
+    return this.#messages > this.#maxMessages || this.#bytes > this.#maxBytes;
+  }
+
+  #walkLadder(): number {
+    let removed = 0;
+    // Rung 2: superseded messages, oldest first.
+    while (this.#overLimits() && this.#supersededHead < this.#superseded.length) {
+      const slot = this.#superseded[this.#supersededHead++];
+      if (!slot.live || slot.message === undefined) continue;
+      this.#remove(slot, "coalesced");
+      this.#coalescedTotal++;
+      removed++;
+    }
+    if (!this.#overLimits()) return removed;
+    // Rung 3: the oldest messages, always keeping the newest one.
+    const now = this.#now();
+    this.#fullSince ??= now;
+    if (now - this.#windowStart > this.#dropWindowMs) {
+      this.#windowStart = now;
+      this.#windowDrops = 0;
+    }
+    this.#skipDeadHead();
+    let i = this.#head;
+    while (this.#overLimits() && this.#messages > 1 && i < this.#slots.length) {
+      const slot = this.#slots[i++];
+      if (!slot.live || slot.message === undefined) continue;
+      this.#remove(slot, "dropped");
+      this.#droppedTotal++;
+      this.#windowDrops++;
+      removed++;
+    }
+    this.#skipDeadHead();
+    this.#compact();
+    return removed;
+  }
+
+  /**
+   * Removes a queued message. Its seq (and any gap it carried) moves to the next
+   * slot of its topic; with none, the slot stays in place as a gap-only slot, so
+   * the gap keeps its position after older slots of the topic.
+   */
+  #remove(slot: Slot<M>, reason: GapReason): void {
+    const m = slot.message as M;
+    const ranges = appendRanges(slot.gaps, [{
+      topic: m.topic,
+      fromSeq: m.seq,
+      toSeq: m.seq,
+      reason,
+    }]);
+    const next = slot.tNext;
+    const prev = slot.tPrev;
+    if (next) {
+      next.gaps = appendRanges(ranges, next.gaps);
+      this.#consume(slot);
+    } else if (prev && prev.message === undefined) {
+      prev.gaps = appendRanges(prev.gaps, ranges);
+      this.#consume(slot);
+    } else {
+      this.#forgetMessage(slot);
+      this.#bytes -= slot.bytes;
+      slot.message = undefined;
+      slot.bytes = 0;
+      slot.gaps = ranges;
+    }
+  }
+
+  /** Marks a slot as gone (taken or removed) and unlinks it. */
+  #consume(slot: Slot<M>): void {
+    slot.live = false;
+    this.#liveSlots--;
+    this.#bytes -= slot.bytes;
+    if (slot.control !== undefined) {
+      this.#controls--;
+      return;
+    }
+    const topic = slot.topic as string;
+    const list = this.#topics.get(topic) as TopicList<M>;
+    if (slot.tPrev) slot.tPrev.tNext = slot.tNext;
+    else list.head = slot.tNext;
+    if (slot.tNext) slot.tNext.tPrev = slot.tPrev;
+    else list.tail = slot.tPrev;
+    if (!list.head) this.#topics.delete(topic);
+    slot.tPrev = slot.tNext = undefined;
+    this.#forgetMessage(slot);
+  }
+
+  /** Drops the message's counts and key index entry (the slot may live on as a gap). */
+  #forgetMessage(slot: Slot<M>): void {
+    const m = slot.message;
+    if (m === undefined) return;
+    this.#messages--;
+    if (m.key !== undefined) {
+      const id = `${m.topic}\u0000${m.key}`;
+      if (this.#latestByKey.get(id) === slot) this.#latestByKey.delete(id);
+    }
+  }
+
+  #skipDeadHead(): void {
+    while (this.#head < this.#slots.length && !this.#slots[this.#head].live) this.#head++;
+  }
+
+  #compact(): void {
+    if (this.#head === this.#slots.length) {
+      this.#slots = [];
+      this.#head = 0;
+      this.#superseded = [];
+      this.#supersededHead = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#slots.length) {
+      this.#slots = this.#slots.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
+function newSlot<M>(
+  message: M | undefined,
+  control: string | undefined,
+  topic: string | undefined,
+  bytes: number,
+): Slot<M> {
+  return {
+    message,
+    control,
+    topic,
+    bytes,
+    gaps: undefined,
+    tPrev: undefined,
+    tNext: undefined,
+    live: true,
+  };
+}
+
+function positive(name: string, value: number): number {
+  if (!(value > 0)) throw new RangeError(`SendQueue option "${name}" must be > 0, got ${value}`);
+  return value;
+}

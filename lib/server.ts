@@ -1,0 +1,127 @@
+/**
+ * Starts a Floodgate server from settings: the hub, the bus, the engine, the
+ * HTTP app and `Deno.serve`, wired together. `main.ts` and the integration
+ * tests both use it.
+ *
+ * @module
+ */
+import type { Bus } from "./bus/bus.ts";
+import { MemoryBus } from "./bus/bus_memory.ts";
+import type { Settings } from "./config/settings.ts";
+import { createApp } from "./http/app.ts";
+import { Hub } from "./hub/hub.ts";
+import { Logger } from "./log/logger.ts";
+import { createMetrics } from "./metrics/metrics.ts";
+import { startSummaryLog } from "./metrics/summary.ts";
+import { DenoUpgrader } from "./transport/deno_upgrader.ts";
+import type { Upgrader } from "./transport/socket.ts";
+
+/** A running server. */
+export interface FloodgateServer {
+  /** `http://host:port` of the listener. */
+  readonly url: string;
+  readonly port: number;
+  readonly hub: Hub;
+  readonly bus: Bus;
+  /** Flushes queues (up to the shutdown timeout), closes clients with 1001, stops listening. */
+  shutdown(): Promise<void>;
+  /** Resolves when the listener has stopped. */
+  readonly finished: Promise<void>;
+}
+
+/** Parts to use instead of the defaults. */
+export interface ServerParts {
+  logger?: Logger;
+  bus?: Bus;
+  upgrader?: Upgrader;
+}
+
+/**
+ * Starts a server. Port 0 picks a free port (see `url`).
+ *
+ * @example
+ * ```ts ignore
+ * import { defaultSettings } from "./config/settings.ts";
+ * const server = await startServer({ ...defaultSettings(), port: 0, logLevel: "warn" });
+ * await fetch(`${server.url}/healthz`);
+ * await server.shutdown();
+ * ```
+ */
+export function startServer(settings: Settings, parts: ServerParts = {}): Promise<FloodgateServer> {
+  const logger = parts.logger ?? new Logger({ level: settings.logLevel });
+  const bus = parts.bus ?? new MemoryBus();
+  const upgrader = parts.upgrader ?? new DenoUpgrader();
+  const hub = new Hub({
+    bus,
+    logger,
+    mode: settings.mode,
+    flushMs: settings.flushMs,
+    queue: {
+      maxMessages: settings.maxQueueMessages,
+      maxBytes: settings.maxQueueBytes,
+      slowTimeoutMs: settings.slowTimeoutMs,
+      dropLimit: settings.dropLimit,
+      dropWindowMs: settings.dropWindowMs,
+    },
+    flow: {
+      highWaterBytes: settings.highWaterBytes,
+      lowWaterBytes: settings.lowWaterBytes,
+      maxInflightBytes: settings.maxInflightBytes,
+      maxFrameBytes: settings.maxFrameBytes,
+    },
+    heartbeatMs: settings.heartbeatMs,
+    heartbeatTimeoutMs: settings.heartbeatTimeoutMs,
+    maxInboundBytes: settings.maxInboundBytes,
+    maxTopicsPerClient: settings.maxTopicsPerClient,
+    slowFanoutMs: settings.slowFanoutMs,
+  });
+  const metrics = createMetrics(hub);
+  const app = createApp({
+    hub,
+    bus,
+    metrics,
+    upgrader,
+    logger,
+    maxBodyBytes: settings.maxBodyBytes,
+  });
+  const stopSummary = startSummaryLog(hub, logger, settings.statsIntervalMs);
+
+  const server = Deno.serve({
+    port: settings.port,
+    hostname: settings.hostname,
+    onListen() {},
+  }, app.fetch);
+  const addr = server.addr;
+  const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
+  const url = `http://${host}:${addr.port}`;
+  logger.info("server.listen", {
+    url,
+    mode: settings.mode,
+    engine: upgrader.name,
+    bus: bus.name,
+    epoch: bus.epoch,
+    flushMs: settings.flushMs,
+  });
+  let shuttingDown: Promise<void> | undefined;
+  return Promise.resolve({
+    url,
+    port: addr.port,
+    hub,
+    bus,
+    finished: server.finished,
+    shutdown() {
+      shuttingDown ??= (async () => {
+        logger.info("server.shutdown", { clients: hub.clientCount });
+        stopSummary();
+        await hub.shutdown(settings.shutdownTimeoutMs);
+        await Promise.race([
+          server.shutdown(),
+          new Promise((r) => setTimeout(r, settings.shutdownTimeoutMs)),
+        ]);
+        await bus.close();
+        logger.info("server.stopped", {});
+      })();
+      return shuttingDown;
+    },
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * What the hub knows of a WebSocket engine: a socket it can send to and close,
+ * and an upgrader that turns an HTTP request into one. Engines (native Deno,
+ * `npm:ws`) implement these; the hub never imports an engine.
+ *
+ * @module
+ */
+
+/** The server side of one WebSocket connection. */
+export interface ServerSocket {
+  /** Queues one frame: a string goes out as a text frame, bytes as a binary frame. Never blocks. */
+  send(frame: string | Uint8Array): void;
+  /**
+   * Bytes handed to `send` that the engine has not yet written to the kernel.
+   * Rises only once the kernel's socket buffers are full.
+   */
+  readonly bufferedAmount: number;
+  /** Starts the closing handshake. Never blocks. */
+  close(code: number, reason: string): void;
+}
+
+/** Callbacks an engine calls for one connection. */
+export interface SocketHandlers {
+  /** The handshake completed; `socket` may be used from now on. */
+  onOpen(socket: ServerSocket): void;
+  /** One whole inbound message. */
+  onMessage(data: string | Uint8Array): void;
+  /** The connection is gone (closed by either side, or failed). Called once. */
+  onClose(code: number, reason: string): void;
+}
+
+/** Per-connection options for {@linkcode Upgrader.upgrade}. */
+export interface UpgradeOptions {
+  /** The subprotocol to accept (echoed in `Sec-WebSocket-Protocol`). */
+  protocol?: string;
+}
+
+/** Turns an HTTP upgrade request into a WebSocket connection. */
+export interface Upgrader {
+  /** Engine name, shown in logs and `/healthz`. */
+  readonly name: string;
+  /** Answers the upgrade request; `handlers` then receive the connection's events. */
+  upgrade(request: Request, options: UpgradeOptions, handlers: SocketHandlers): Response;
+}

@@ -1,0 +1,109 @@
+/**
+ * A real WebSocket client for tests: records every frame (batches unpacked),
+ * answers server pings, and waits for conditions with a deadline.
+ */
+import type { GapFrame, MessageFrame, ServerFrame } from "../../lib/protocol/frames.ts";
+
+export interface TestClientOptions {
+  /** Answer server pings with pongs. @default {true} */
+  answerPings?: boolean;
+}
+
+export class TestClient {
+  readonly socket: WebSocket;
+  /** Every frame received, with batch elements unpacked in order. */
+  readonly frames: ServerFrame[] = [];
+  /** WebSocket frames received (a batch counts once). */
+  rawFrames = 0;
+  /** Receive time (performance.timeOrigin + now) per message, same order as messages(). */
+  readonly receivedAt: number[] = [];
+  readonly opened: Promise<void>;
+  readonly closed: Promise<{ code: number; reason: string }>;
+  #waiters = new Set<() => void>();
+
+  private constructor(url: string, options: TestClientOptions, protocols?: string | string[]) {
+    this.socket = new WebSocket(url, protocols);
+    const answerPings = options.answerPings ?? true;
+    this.opened = new Promise((resolve, reject) => {
+      this.socket.onopen = () => resolve();
+      this.socket.onerror = () => reject(new Error(`WebSocket to ${url} failed`));
+    });
+    this.closed = new Promise((resolve) => {
+      this.socket.onclose = (e) => {
+        resolve({ code: e.code, reason: e.reason });
+        this.#notify();
+      };
+    });
+    this.socket.onmessage = (e: MessageEvent<string>) => {
+      this.rawFrames++;
+      const frame = JSON.parse(e.data) as ServerFrame;
+      const now = performance.timeOrigin + performance.now();
+      const items = frame.type === "batch" ? frame.messages : [frame];
+      for (const item of items) {
+        this.frames.push(item);
+        if (item.type === "message") this.receivedAt.push(now);
+      }
+      if (frame.type === "ping" && answerPings) this.send({ type: "pong", id: frame.id });
+      this.#notify();
+    };
+  }
+
+  /** Connects and waits for `welcome`. */
+  static async connect(
+    url: string,
+    options: TestClientOptions = {},
+    protocols?: string | string[],
+  ): Promise<TestClient> {
+    const client = new TestClient(url, options, protocols);
+    await client.opened;
+    await client.waitFor(() => client.frames.some((f) => f.type === "welcome"), 5000, "welcome");
+    return client;
+  }
+
+  send(frame: unknown): void {
+    this.socket.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+  }
+
+  messages(topic?: string): MessageFrame[] {
+    return this.frames.filter((f): f is MessageFrame =>
+      f.type === "message" && (topic === undefined || f.topic === topic)
+    );
+  }
+
+  gaps(topic?: string): GapFrame[] {
+    return this.frames.filter((f): f is GapFrame =>
+      f.type === "gap" && (topic === undefined || f.topic === topic)
+    );
+  }
+
+  ofType<T extends ServerFrame["type"]>(type: T): Extract<ServerFrame, { type: T }>[] {
+    return this.frames.filter((f) => f.type === type) as Extract<ServerFrame, { type: T }>[];
+  }
+
+  /** Resolves once `predicate` holds; rejects after `timeoutMs` naming `what`. */
+  waitFor(predicate: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!predicate()) return;
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      this.#waiters.add(check);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.socket.readyState < WebSocket.CLOSING) this.socket.close(1000);
+    await this.closed;
+  }
+
+  #notify(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+}
