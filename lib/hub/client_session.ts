@@ -71,6 +71,8 @@ export class ClientSession {
   readonly subscriptions = new Map<string, Subscription>();
   readonly queue: SendQueue<Delivery>;
   closed = false;
+  /** Owned by the hub's drain scheduler. */
+  drainScheduled = false;
 
   readonly #socket: ServerSocket;
   readonly #flow: FlowOptions;
@@ -150,27 +152,44 @@ export class ClientSession {
    */
   drain(): boolean {
     if (this.closed) return true;
-    const flow = this.#flow;
     while (!this.queue.isEmpty) {
-      const buffered = this.#socket.bufferedAmount;
-      const inflight = this.#sentBytes - this.#ackedBytes;
-      if (this.#blocked) {
-        if (buffered > flow.lowWaterBytes || inflight > flow.maxInflightBytes / 2) return false;
-        this.#blocked = false;
-      } else if (buffered > flow.highWaterBytes || inflight > flow.maxInflightBytes) {
-        this.#blocked = true;
-        return false;
-      }
-      const frame = this.#ctx.builder.build(this.queue.take(flow.maxFrameBytes));
+      if (!this.#mayWrite()) return false;
+      const frame = this.#ctx.builder.build(this.queue.take(this.#flow.maxFrameBytes));
       this.#socket.send(frame.text);
       this.#sentFrames++;
       this.#sentMessages += frame.messages;
       this.#sentGaps += frame.gaps;
       this.#sentBytes += frame.bytes;
       this.#ctx.onFrame(frame);
-      if (this.#sentBytes - this.#lastPingBytes >= flow.maxInflightBytes / 4) {
+      if (this.#sentBytes - this.#lastPingBytes >= this.#flow.maxInflightBytes / 4) {
         this.ping(Date.now());
       }
+    }
+    return true;
+  }
+
+  /**
+   * Flow control, with hysteresis. The engine's unsent bytes can never exceed
+   * the unconfirmed ones, so `bufferedAmount` (a runtime call) is only read
+   * once unconfirmed bytes pass the water mark in question.
+   */
+  #mayWrite(): boolean {
+    const flow = this.#flow;
+    const inflight = this.#sentBytes - this.#ackedBytes;
+    if (this.#blocked) {
+      if (inflight > flow.maxInflightBytes / 2) return false;
+      if (inflight > flow.lowWaterBytes && this.#socket.bufferedAmount > flow.lowWaterBytes) {
+        return false;
+      }
+      this.#blocked = false;
+      return true;
+    }
+    if (
+      inflight > flow.maxInflightBytes ||
+      (inflight > flow.highWaterBytes && this.#socket.bufferedAmount > flow.highWaterBytes)
+    ) {
+      this.#blocked = true;
+      return false;
     }
     return true;
   }

@@ -2,6 +2,8 @@
 export interface Drainable {
   /** Writes what flow control allows; true when nothing is left. */
   drain(): boolean;
+  /** Set by the scheduler while the client waits in its dirty list. */
+  drainScheduled: boolean;
 }
 
 /** Options of {@linkcode DrainScheduler}. */
@@ -29,7 +31,7 @@ export interface DrainSchedulerOptions {
 export class DrainScheduler<T extends Drainable> {
   readonly #flushMs: number;
   readonly #pollMs: number;
-  #dirty = new Set<T>();
+  #dirty: T[] = [];
   #blocked = new Set<T>();
   #runTimer: ReturnType<typeof setTimeout> | undefined;
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
@@ -48,8 +50,9 @@ export class DrainScheduler<T extends Drainable> {
 
   /** Marks a client as having something to write. */
   mark(client: T): void {
-    if (this.#stopped) return;
-    this.#dirty.add(client);
+    if (this.#stopped || client.drainScheduled) return;
+    client.drainScheduled = true;
+    this.#dirty.push(client);
     if (this.#runTimer === undefined) {
       this.#runTimer = setTimeout(this.#run, this.#flushMs);
     }
@@ -57,7 +60,6 @@ export class DrainScheduler<T extends Drainable> {
 
   /** Forgets a client (it disconnected). */
   forget(client: T): void {
-    this.#dirty.delete(client);
     this.#blocked.delete(client);
   }
 
@@ -73,16 +75,17 @@ export class DrainScheduler<T extends Drainable> {
     if (this.#runTimer !== undefined) clearTimeout(this.#runTimer);
     if (this.#pollTimer !== undefined) clearTimeout(this.#pollTimer);
     this.#runTimer = this.#pollTimer = undefined;
-    this.#dirty.clear();
+    this.#dirty = [];
     this.#blocked.clear();
   }
 
   #run = (): void => {
     this.#runTimer = undefined;
     const dirty = this.#dirty;
-    this.#dirty = new Set();
+    this.#dirty = [];
     for (const client of dirty) {
-      if (this.#blocked.has(client)) continue;
+      client.drainScheduled = false;
+      if (this.#blocked.size > 0 && this.#blocked.has(client)) continue;
       if (!client.drain()) this.#blocked.add(client);
     }
     this.#armPoll();

@@ -17,6 +17,7 @@ import {
   encodeError,
   encodePong,
   encodeSnapshot,
+  encodeSubscribed,
   encodeWelcome,
   utf8Length,
 } from "../protocol/encode.ts";
@@ -253,6 +254,11 @@ export class Hub {
     }
   }
 
+  /** Drains every client with something queued now, instead of at the end of the turn. */
+  flush(): void {
+    this.#scheduler.flushNow();
+  }
+
   /** Per-client numbers for `/stats`. */
   clientStats(): ClientStats[] {
     const now = Date.now();
@@ -380,6 +386,7 @@ export class Hub {
         if (sendSnapshot && snap.state) {
           session.pushControl(encodeSnapshot({ topic, seq: snap.seq, state: snap.state }));
         }
+        session.pushControl(encodeSubscribed(topic, snap.seq));
         const pending = sub.pending ?? [];
         sub.pending = undefined;
         for (const d of pending) if (d.seq > snap.seq) session.queue.push(d);

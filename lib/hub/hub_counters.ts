@@ -55,12 +55,14 @@ export class HubCounters {
   droppedGone = 0;
   coalescedGone = 0;
   readonly disconnectsByCode = new Map<number, number>();
-  /** Time from publish to write, per frame (its oldest message), in µs. */
-  readonly queueDelay: Histogram = histogram();
   /** Duration of one publish's fan-out, in µs. */
   readonly fanout: Histogram = histogram();
-  /** Like `queueDelay`, since the last {@linkcode HubCounters.takeWindowDelay}. */
+  /** Time from publish to write, per frame (its oldest message), in µs: since start… */
+  #queueDelay: Histogram = histogram();
+  /** …since the last {@linkcode HubCounters.takeWindowDelay}… */
   #windowDelay: Histogram = histogram();
+  /** …and recorded but not yet merged into the two above (one record per frame). */
+  #pendingDelay: Histogram = histogram();
 
   /** Records a frame written by a queue. */
   frameSent(frame: BuiltFrame, now: number): void {
@@ -69,17 +71,23 @@ export class HubCounters {
     this.deliveredMessages += frame.messages;
     this.gapsSent += frame.gaps;
     if (frame.oldestTs !== undefined) {
-      const us = Math.max(1, Math.round((now - frame.oldestTs) * 1000));
-      this.queueDelay.recordValue(us);
-      this.#windowDelay.recordValue(us);
+      this.#pendingDelay.recordValue(Math.max(1, Math.round((now - frame.oldestTs) * 1000)));
     }
   }
 
   /** Queue-delay percentiles since the last call, then starts a new window. */
   takeWindowDelay(): Percentiles {
+    this.#mergeDelay();
     const p = percentiles(this.#windowDelay);
     this.#windowDelay.reset();
     return p;
+  }
+
+  #mergeDelay(): void {
+    if (this.#pendingDelay.totalCount === 0) return;
+    this.#queueDelay.add(this.#pendingDelay);
+    this.#windowDelay.add(this.#pendingDelay);
+    this.#pendingDelay.reset();
   }
 
   /** Records one fan-out's duration. */
@@ -101,6 +109,7 @@ export class HubCounters {
 
   /** Everything as JSON, with drop totals including the live `sessions`. */
   toJSON(sessions: Iterable<ClientSession>) {
+    this.#mergeDelay();
     let dropped = this.droppedGone;
     let coalesced = this.coalescedGone;
     for (const s of sessions) {
@@ -122,7 +131,7 @@ export class HubCounters {
       slowDisconnects: this.slowDisconnects,
       heartbeatTimeouts: this.heartbeatTimeouts,
       disconnectsByCode: Object.fromEntries(this.disconnectsByCode),
-      queueDelayMs: percentiles(this.queueDelay),
+      queueDelayMs: percentiles(this.#queueDelay),
       fanoutMs: percentiles(this.fanout),
     };
   }

@@ -82,6 +82,11 @@ export function encodeSnapshot(f: Omit<SnapshotFrame, "type">): string {
   return JSON.stringify({ type: "snapshot", topic: f.topic, seq: f.seq, state: f.state });
 }
 
+/** Encodes a `subscribed` frame. */
+export function encodeSubscribed(topic: string, seq: number): string {
+  return JSON.stringify({ type: "subscribed", topic, seq });
+}
+
 /** Encodes an `error` frame. */
 export function encodeError(f: Omit<ErrorFrame, "type">): string {
   return JSON.stringify({ type: "error", ...f });

@@ -41,6 +41,16 @@ export interface SnapshotFrame {
   state: Record<string, unknown>;
 }
 
+/**
+ * Confirms a subscription: messages of `topic` with a seq above `seq` follow.
+ * Sent after the topic's `snapshot` (if any) and any `gap` of a resume.
+ */
+export interface SubscribedFrame {
+  type: "subscribed";
+  topic: string;
+  seq: number;
+}
+
 /** One published message. */
 export interface MessageFrame {
   type: "message";
@@ -109,6 +119,7 @@ export interface PongFrame {
 export type ServerFrame =
   | WelcomeFrame
   | SnapshotFrame
+  | SubscribedFrame
   | MessageFrame
   | BatchFrame
   | GapFrame

@@ -30,11 +30,15 @@ export interface QueuedMessage {
   readonly bytes: number;
 }
 
-/** One thing taken from the queue, in send order. */
-export type QueueItem<M extends QueuedMessage> =
-  | { kind: "message"; message: M }
-  | { kind: "gap"; gap: GapRange }
-  | { kind: "control"; frame: string };
+/**
+ * One entry taken from the queue, in send order: a control frame alone, or gap
+ * ranges to send before a message (or alone, when the message was removed).
+ */
+export interface QueueEntry<M extends QueuedMessage> {
+  readonly control: string | undefined;
+  readonly gaps: readonly GapRange[] | undefined;
+  readonly message: M | undefined;
+}
 
 /** Options of {@linkcode SendQueue}. */
 export interface SendQueueOptions {
@@ -82,22 +86,21 @@ export interface SendQueueOptions {
 /** The queue's verdict on its reader. */
 export type QueueHealth = "ok" | "overflowing" | "slow";
 
-interface Slot<M> {
+interface Slot<M extends QueuedMessage> extends QueueEntry<M> {
   /** A message; or undefined for a control frame or a gap-only slot. */
   message: M | undefined;
   control: string | undefined;
+  gaps: GapRange[] | undefined;
   /** The topic of a message or gap-only slot. */
   topic: string | undefined;
   bytes: number;
-  /** Gaps to hand out before this message. */
-  gaps: GapRange[] | undefined;
-  /** Previous and next live message of the same topic. */
+  /** Previous and next live slot of the same topic (while the queue is indexed). */
   tPrev: Slot<M> | undefined;
   tNext: Slot<M> | undefined;
   live: boolean;
 }
 
-interface TopicList<M> {
+interface TopicList<M extends QueuedMessage> {
   head: Slot<M> | undefined;
   tail: Slot<M> | undefined;
 }
@@ -113,7 +116,7 @@ interface TopicList<M> {
  * q.push({ topic: "t", seq: 1, key: "a", bytes: 10 });
  * q.push({ topic: "t", seq: 2, key: "a", bytes: 10 });
  * q.push({ topic: "t", seq: 3, key: "b", bytes: 10 }); // over: seq 1 is coalesced away
- * q.take(1 << 20).map((i) => i.kind); // ["gap", "message", "message"]
+ * q.take(1 << 20).map((e) => [e.gaps?.length ?? 0, e.message?.seq]); // [[1, 2], [0, 3]]
  * ```
  */
 export class SendQueue<M extends QueuedMessage> {
@@ -127,6 +130,11 @@ export class SendQueue<M extends QueuedMessage> {
   readonly #now: () => number;
 
   #slots: Slot<M>[] = [];
+  /**
+   * Topic lists and the key index are only kept once the ladder needs them (or
+   * always, when coalescing always); a queue that keeps up never pays for them.
+   */
+  #indexed: boolean;
   #head = 0;
   #liveSlots = 0;
   #messages = 0;
@@ -152,6 +160,7 @@ export class SendQueue<M extends QueuedMessage> {
     this.#dropWindowMs = options.dropWindowMs ?? 10_000;
     this.#maxControls = options.maxControls ?? 1024;
     this.#now = options.now ?? Date.now;
+    this.#indexed = this.#coalesceAlways;
   }
 
   /** Messages and control frames held. */
@@ -191,33 +200,49 @@ export class SendQueue<M extends QueuedMessage> {
    */
   push(message: M): number {
     const slot = newSlot<M>(message, undefined, message.topic, message.bytes);
-    this.#link(slot, message.topic);
     this.#append(slot);
     this.#messages++;
-
     let removed = 0;
-    if (message.key !== undefined) {
-      const id = `${message.topic}\u0000${message.key}`;
-      const older = this.#latestByKey.get(id);
-      this.#latestByKey.set(id, slot);
-      if (older) {
-        if (this.#coalesceAlways) {
-          this.#remove(older, "coalesced");
-          this.#coalescedTotal++;
-          removed++;
-        } else {
-          this.#superseded.push(older);
-          if (this.#superseded.length - this.#supersededHead > 2 * this.#maxMessages + 64) {
-            this.#superseded = this.#superseded.slice(this.#supersededHead).filter((s) =>
-              s.live && s.message !== undefined
-            );
-            this.#supersededHead = 0;
-          }
-        }
-      }
+    if (this.#indexed) removed += this.#index(slot);
+    if (this.#overLimits()) {
+      this.#ensureIndex();
+      removed += this.#walkLadder();
     }
-    if (this.#overLimits()) removed += this.#walkLadder();
     return removed;
+  }
+
+  /** Adds a slot to its topic list and the key index; coalesces at once when coalescing always. */
+  #index(slot: Slot<M>): number {
+    this.#link(slot, slot.topic as string);
+    const message = slot.message;
+    if (message === undefined || message.key === undefined) return 0;
+    const id = `${message.topic}\u0000${message.key}`;
+    const older = this.#latestByKey.get(id);
+    this.#latestByKey.set(id, slot);
+    if (!older) return 0;
+    if (this.#coalesceAlways) {
+      this.#remove(older, "coalesced");
+      this.#coalescedTotal++;
+      return 1;
+    }
+    this.#superseded.push(older);
+    if (this.#superseded.length - this.#supersededHead > 2 * this.#maxMessages + 64) {
+      this.#superseded = this.#superseded.slice(this.#supersededHead).filter((s) =>
+        s.live && s.message !== undefined
+      );
+      this.#supersededHead = 0;
+    }
+    return 0;
+  }
+
+  /** Builds the topic lists and key index from the live slots, in order. */
+  #ensureIndex(): void {
+    if (this.#indexed) return;
+    this.#indexed = true;
+    for (let i = this.#head; i < this.#slots.length; i++) {
+      const slot = this.#slots[i];
+      if (slot.live && slot.topic !== undefined) this.#index(slot);
+    }
   }
 
   /** Appends a control frame. Control frames are never removed by the ladder. */
@@ -231,6 +256,7 @@ export class SendQueue<M extends QueuedMessage> {
    * queued message of its topic. Gaps are never removed by the ladder.
    */
   pushGap(gap: GapRange): void {
+    this.#ensureIndex();
     const tail = this.#topics.get(gap.topic)?.tail;
     if (tail && tail.message === undefined) {
       tail.gaps = appendRanges(tail.gaps, [gap]);
@@ -246,8 +272,8 @@ export class SendQueue<M extends QueuedMessage> {
    * Takes items for one frame, in order: gaps and messages up to `maxBytes`
    * (at least one), stopping before a control frame; or a control frame alone.
    */
-  take(maxBytes: number): QueueItem<M>[] {
-    const out: QueueItem<M>[] = [];
+  take(maxBytes: number): QueueEntry<M>[] {
+    const out: QueueEntry<M>[] = [];
     let size = 0;
     while (this.#head < this.#slots.length) {
       const slot = this.#slots[this.#head];
@@ -255,18 +281,12 @@ export class SendQueue<M extends QueuedMessage> {
         this.#head++;
         continue;
       }
-      if (slot.control !== undefined) {
-        if (out.length > 0) break;
-        this.#head++;
-        this.#consume(slot);
-        out.push({ kind: "control", frame: slot.control });
-        break;
-      }
+      if (slot.control !== undefined && out.length > 0) break;
       if (out.length > 0 && size + slot.bytes > maxBytes) break;
       this.#head++;
-      if (slot.gaps) { for (const gap of slot.gaps) out.push({ kind: "gap", gap }); }
       this.#consume(slot);
-      if (slot.message !== undefined) out.push({ kind: "message", message: slot.message });
+      out.push(slot);
+      if (slot.control !== undefined) break;
       size += slot.bytes;
     }
     this.#compact();
@@ -388,6 +408,10 @@ export class SendQueue<M extends QueuedMessage> {
       this.#controls--;
       return;
     }
+    if (!this.#indexed) {
+      if (slot.message !== undefined) this.#messages--;
+      return;
+    }
     const topic = slot.topic as string;
     const list = this.#topics.get(topic) as TopicList<M>;
     if (slot.tPrev) slot.tPrev.tNext = slot.tNext;
@@ -418,6 +442,11 @@ export class SendQueue<M extends QueuedMessage> {
     if (this.#head === this.#slots.length) {
       this.#slots = [];
       this.#head = 0;
+      if (this.#indexed && !this.#coalesceAlways) {
+        this.#indexed = false;
+        this.#topics.clear();
+        this.#latestByKey.clear();
+      }
       this.#superseded = [];
       this.#supersededHead = 0;
     } else if (this.#head > 1024 && this.#head * 2 > this.#slots.length) {
@@ -427,7 +456,7 @@ export class SendQueue<M extends QueuedMessage> {
   }
 }
 
-function newSlot<M>(
+function newSlot<M extends QueuedMessage>(
   message: M | undefined,
   control: string | undefined,
   topic: string | undefined,

@@ -31,9 +31,8 @@ export class DenoUpgrader implements Upgrader {
       idleTimeout: this.#idleTimeout,
     });
     const server: ServerSocket = {
-      send: (frame) => {
-        if (socket.readyState === WebSocket.OPEN) socket.send(frame);
-      },
+      // Once open, send() on a closing or closed socket is a no-op; it never throws.
+      send: (frame) => socket.send(frame),
       get bufferedAmount() {
         return socket.bufferedAmount;
       },

@@ -46,26 +46,28 @@ function runScenario(seed: number): { delivered: number; gapped: number } {
   let gapped = 0;
 
   const consume = (maxBytes: number) => {
-    for (const item of q.take(maxBytes)) {
-      if (item.kind === "control") {
-        controlsSeen.push(item.frame);
+    for (const entry of q.take(maxBytes)) {
+      if (entry.control !== undefined) {
+        controlsSeen.push(entry.control);
         continue;
       }
-      const topic = item.kind === "message" ? item.message.topic : item.gap.topic;
-      const expected = next.get(topic)!;
-      if (item.kind === "message") {
-        assert.equal(item.message.seq, expected, `seed ${seed}: ${topic} message out of order`);
-        next.set(topic, expected + 1);
-        delivered++;
-      } else {
+      for (const gap of entry.gaps ?? []) {
+        const expected = next.get(gap.topic)!;
         assert.equal(
-          item.gap.fromSeq,
+          gap.fromSeq,
           expected,
-          `seed ${seed}: ${topic} gap does not start at ${expected}`,
+          `seed ${seed}: ${gap.topic} gap does not start at ${expected}`,
         );
-        assert.ok(item.gap.toSeq >= item.gap.fromSeq, `seed ${seed}: empty gap`);
-        next.set(topic, item.gap.toSeq + 1);
-        gapped += item.gap.toSeq - item.gap.fromSeq + 1;
+        assert.ok(gap.toSeq >= gap.fromSeq, `seed ${seed}: empty gap`);
+        next.set(gap.topic, gap.toSeq + 1);
+        gapped += gap.toSeq - gap.fromSeq + 1;
+      }
+      const m = entry.message;
+      if (m) {
+        const expected = next.get(m.topic)!;
+        assert.equal(m.seq, expected, `seed ${seed}: ${m.topic} message out of order`);
+        next.set(m.topic, expected + 1);
+        delivered++;
       }
     }
   };

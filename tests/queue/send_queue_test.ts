@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type QueueItem, SendQueue } from "../../lib/queue/send_queue.ts";
+import { type QueueEntry, SendQueue } from "../../lib/queue/send_queue.ts";
 
 interface Msg {
   topic: string;
@@ -15,15 +15,15 @@ const msg = (topic: string, seq: number, key?: string, bytes = 10): Msg => ({
   bytes,
 });
 
-/** A compact picture of taken items: "t1" for a message, "gap t:1-2 dropped" for a gap. */
-function describe(items: QueueItem<Msg>[]): string[] {
-  return items.map((i) =>
-    i.kind === "message"
-      ? `${i.message.topic}${i.message.seq}`
-      : i.kind === "gap"
-      ? `gap ${i.gap.topic}:${i.gap.fromSeq}-${i.gap.toSeq} ${i.gap.reason}`
-      : `control ${i.frame}`
-  );
+/** A compact picture of taken entries: "t1" for a message, "gap t:1-2 dropped" for a gap. */
+function describe(entries: QueueEntry<Msg>[]): string[] {
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.control !== undefined) out.push(`control ${e.control}`);
+    for (const g of e.gaps ?? []) out.push(`gap ${g.topic}:${g.fromSeq}-${g.toSeq} ${g.reason}`);
+    if (e.message) out.push(`${e.message.topic}${e.message.seq}`);
+  }
+  return out;
 }
 
 Deno.test("SendQueue sends everything in order while within limits", () => {
@@ -167,8 +167,7 @@ Deno.test("SendQueue stays linear while a stalled reader overflows for long", ()
   const q = new SendQueue<Msg>({ maxMessages: 100, slowTimeoutMs: 1e12, dropLimit: 1e12 });
   for (let i = 1; i <= 200_000; i++) q.push(msg("t", i, `k${i % 150}`));
   assert.equal(q.messages, 100);
-  const items = q.take(1 << 30);
-  const msgs = items.filter((i) => i.kind === "message");
+  const msgs = q.take(1 << 30).filter((e) => e.message !== undefined);
   assert.equal(msgs.length, 100);
-  assert.equal((msgs.at(-1) as { message: Msg }).message.seq, 200_000);
+  assert.equal(msgs.at(-1)?.message?.seq, 200_000);
 });

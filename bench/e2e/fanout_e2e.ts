@@ -1,0 +1,210 @@
+/**
+ * End-to-end fan-out benchmark over real sockets: a server process, a
+ * subscriber-agent process and open-loop HTTP publishers, all on loopback.
+ * Reports server CPU µs per delivered message (from /proc), delivery rate and
+ * end-to-end latency (publish accepted → received) for each case, side by side
+ * in one run, cases interleaved across repetitions.
+ *
+ * ```sh
+ * deno task bench:e2e                       # the default matrix
+ * deno task bench:e2e --subs 1000 --modes queue --stalled 0,1 --reps 3
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { AgentReport } from "../../lib/load/agent.ts";
+import { LatencyHistogram, wallClockMs } from "../../lib/load/latency_histogram.ts";
+import { Publisher } from "../../lib/load/publisher.ts";
+import { type ServerProcess, spawnServer } from "../../lib/load/server_process.ts";
+
+interface Case {
+  subs: number;
+  mode: "queue" | "naive";
+  stalled: number;
+  rate: number;
+}
+
+interface CaseResult extends Case {
+  serverCpuUsPerDelivery: number;
+  serverCpuPercent: number;
+  deliveriesPerSec: number;
+  expectedPerSec: number;
+  p50: number;
+  p99: number;
+  max: number;
+  missing: number;
+  agentCpuPercent: number;
+  closes: Record<string, number>;
+}
+
+const AGENT = new URL("../../lib/load/agent.ts", import.meta.url).pathname;
+const PAD = "x".repeat(60); // makes the message frame ~200 bytes
+
+async function metric(server: ServerProcess, name: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+async function runCase(
+  c: Case,
+  warmupMs: number,
+  durationMs: number,
+  flags: string[],
+): Promise<CaseResult> {
+  const server = await spawnServer(["--mode", c.mode, "--log-level", "warn", ...flags]);
+  const agent = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      AGENT,
+      "--url",
+      `${server.url.replace("http", "ws")}/ws`,
+      "--clients",
+      String(c.subs),
+      "--stalled",
+      String(c.stalled),
+      "--warmup-ms",
+      String(warmupMs),
+      "--duration-ms",
+      String(durationMs),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = agent.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  const nextLine = async (): Promise<string> => {
+    for (;;) {
+      const nl = buffered.indexOf("\n");
+      if (nl >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        return line;
+      }
+      const { value, done } = await lines.read();
+      if (done) throw new Error("agent exited early");
+      buffered += value;
+    }
+  };
+  const ready = JSON.parse(await nextLine());
+  if (ready.failures > 0) console.error(`  ${ready.failures} connections failed`);
+
+  const publishers = Array.from({ length: 8 }, (_, p) =>
+    new Publisher({
+      url: server.url,
+      rate: c.rate / 8,
+      maxInFlight: 256,
+      makeItem: (i) => ({ topic: "feed", data: { sentAt: wallClockMs(), p, i, pad: PAD } }),
+    }));
+  for (const p of publishers) p.start();
+  await new Promise((r) => setTimeout(r, warmupMs));
+  const cpu0 = server.cpuSeconds();
+  const delivered0 = await metric(server, "floodgate_delivered_total");
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, durationMs));
+  const cpu1 = server.cpuSeconds();
+  const delivered1 = await metric(server, "floodgate_delivered_total");
+  const seconds = (performance.now() - t0) / 1000;
+  const report = JSON.parse(await nextLine()) as AgentReport;
+  await Promise.all(publishers.map((p) => p.stop()));
+  await agent.status;
+  await server.stop();
+
+  const latency = LatencyHistogram.decode(report.latency).summary();
+  const delivered = delivered1 - delivered0;
+  return {
+    ...c,
+    serverCpuUsPerDelivery: ((cpu1 - cpu0) * 1e6) / delivered,
+    serverCpuPercent: ((cpu1 - cpu0) / seconds) * 100,
+    deliveriesPerSec: delivered / seconds,
+    expectedPerSec: c.rate * c.subs,
+    p50: latency.p50,
+    p99: latency.p99,
+    max: latency.max,
+    missing: report.missing,
+    agentCpuPercent: (report.cpuSeconds / (durationMs / 1000)) * 100,
+    closes: report.closes,
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function table(results: CaseResult[][]): string {
+  const rows = [
+    "| subscribers | mode | stalled | offered msg/s | deliveries/s | server CPU µs/delivery | server CPU % | p50 ms | p99 ms | max ms | missing |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const reps of results) {
+    const c = reps[0];
+    const m = (f: (r: CaseResult) => number) => median(reps.map(f));
+    rows.push(
+      `| ${c.subs} | ${c.mode} | ${c.stalled} | ${c.rate} | ${
+        Math.round(m((r) => r.deliveriesPerSec))
+      } / ${c.expectedPerSec} | ${m((r) => r.serverCpuUsPerDelivery).toFixed(2)} | ${
+        m((r) => r.serverCpuPercent).toFixed(0)
+      } | ${m((r) => r.p50).toFixed(2)} | ${m((r) => r.p99).toFixed(2)} | ${
+        m((r) => r.max).toFixed(1)
+      } | ${m((r) => r.missing)} |`,
+    );
+  }
+  return rows.join("\n");
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      subs: { type: "string", default: "100,1000" },
+      modes: { type: "string", default: "queue,naive" },
+      stalled: { type: "string", default: "0,1" },
+      "rate-100": { type: "string", default: "500" },
+      "rate-1000": { type: "string", default: "200" },
+      rate: { type: "string" },
+      reps: { type: "string", default: "1" },
+      "warmup-ms": { type: "string", default: "3000" },
+      "duration-ms": { type: "string", default: "10000" },
+      json: { type: "boolean", default: false },
+      "server-flag": { type: "string", multiple: true, default: [] },
+    },
+  });
+  const cases: Case[] = [];
+  for (const subs of values.subs!.split(",").map(Number)) {
+    const rate = Number(values.rate ?? (subs >= 1000 ? values["rate-1000"] : values["rate-100"]));
+    for (const mode of values.modes!.split(",") as Case["mode"][]) {
+      for (const stalled of values.stalled!.split(",").map(Number)) {
+        // A stalled client in naive mode stops all delivery; that is the demo's job, not this bench's.
+        if (mode === "naive" && stalled > 0) continue;
+        cases.push({ subs, mode, stalled, rate });
+      }
+    }
+  }
+  const results: CaseResult[][] = cases.map(() => []);
+  for (let rep = 0; rep < Number(values.reps); rep++) {
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[i];
+      console.error(
+        `rep ${rep + 1}: ${c.subs} subscribers, ${c.mode}, ${c.stalled} stalled, ${c.rate} msg/s`,
+      );
+      const r = await runCase(
+        c,
+        Number(values["warmup-ms"]),
+        Number(values["duration-ms"]),
+        values["server-flag"]!,
+      );
+      console.error(
+        `  ${r.serverCpuUsPerDelivery.toFixed(2)} µs/delivery, ${
+          Math.round(r.deliveriesPerSec)
+        } deliveries/s, p50 ${r.p50} ms, p99 ${r.p99} ms, closes ${
+          JSON.stringify(r.closes)
+        }, agent CPU ${r.agentCpuPercent.toFixed(0)}%`,
+      );
+      results[i].push(r);
+    }
+  }
+  console.log(values.json ? JSON.stringify(results, null, 2) : table(results));
+}

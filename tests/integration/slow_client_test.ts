@@ -1,0 +1,190 @@
+/**
+ * The slow-client scenario over real sockets: one client completes the
+ * handshake and never reads, three fast clients read everything, and messages
+ * are published at 50 msg/s × 1 KiB. With Floodgate's queues the fast clients
+ * get every message in order and the slow one is cut off (gaps, then 4008) with
+ * bounded memory; with `--mode naive` the same input stalls everyone.
+ */
+import assert from "node:assert/strict";
+import type { Settings } from "../../lib/config/settings.ts";
+import type { ClientStats } from "../../lib/hub/client_session.ts";
+import type { FloodgateServer } from "../../lib/server.ts";
+import { RawWebSocket } from "../../lib/load/raw_ws.ts";
+import { readUntilClose } from "../_support/raw_read.ts";
+import { publish, withServer, wsUrl } from "../_support/server.ts";
+import { TestClient } from "../_support/test_client.ts";
+
+const KiB = 1024;
+const RATE = 50; // msg/s
+const PAYLOAD = "x".repeat(1000); // ~1 KiB frames
+
+interface Outcome {
+  fast: TestClient[];
+  /** Messages of the 1 KiB phase, and how many each fast client had when it ended. */
+  phasePublished: number;
+  phaseSeqs: [number, number];
+  deliveredAtPhaseEnd: number[];
+  prefill: number;
+  slowSamples: ClientStats[];
+  raw: RawWebSocket;
+}
+
+async function stats(server: FloodgateServer) {
+  return await (await fetch(`${server.url}/stats`)).json() as {
+    server: { counters: { disconnectsByCode: Record<string, number> } };
+    clients: ClientStats[];
+  };
+}
+
+/**
+ * Connects the clients, optionally fills the slow client's kernel buffers with a
+ * 5 MB burst, then publishes 50 msg/s × 1 KiB for `seconds`.
+ */
+async function runScenario(
+  server: FloodgateServer,
+  options: { seconds: number; prefillBytes: number },
+): Promise<Outcome> {
+  const raw = await RawWebSocket.connect(wsUrl(server, "?topics=feed"));
+  const fast = await Promise.all(
+    [0, 1, 2].map(() => TestClient.connect(wsUrl(server, "?topics=feed"))),
+  );
+  const fastIds = new Set(fast.map((c) => c.ofType("welcome")[0].clientId));
+  const slowSamples: ClientStats[] = [];
+  const sample = async () => {
+    const slow = (await stats(server)).clients.find((c) => !fastIds.has(c.id));
+    if (slow) slowSamples.push(slow);
+  };
+
+  let prefill = 0;
+  const big = "y".repeat(64 * KiB);
+  while (prefill * 64 * KiB < options.prefillBytes) {
+    await publish(server, Array.from({ length: 8 }, () => ({ topic: "feed", data: big })));
+    prefill += 8;
+  }
+
+  const total = options.seconds * RATE;
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await publish(server, { topic: "feed", data: { i, pad: PAYLOAD } });
+    if (i % 10 === 0) await sample();
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  await sample();
+  return {
+    fast,
+    phasePublished: total,
+    phaseSeqs: [prefill + 1, prefill + total],
+    deliveredAtPhaseEnd: fast.map((c) => c.messages("feed").length),
+    prefill,
+    slowSamples,
+    raw,
+  };
+}
+
+function assertInOrder(client: TestClient, count: number): void {
+  const seqs = client.messages("feed").map((m) => m.seq);
+  assert.deepEqual(seqs, Array.from({ length: count }, (_, i) => i + 1));
+  assert.equal(client.gaps().length, 0, "a fast client must not see gaps");
+}
+
+const queueSettings: Partial<Settings> = {
+  maxInflightBytes: 64 * KiB,
+  maxQueueMessages: 50,
+  maxQueueBytes: 2 * 1024 * KiB,
+  slowTimeoutMs: 1000,
+  heartbeatMs: 60_000,
+  heartbeatTimeoutMs: 60_000,
+};
+
+Deno.test("a client that never reads is cut off with gaps and 4008 while fast clients get everything", async () => {
+  await withServer(queueSettings, async (server) => {
+    const out = await runScenario(server, { seconds: 5, prefillBytes: 0 });
+    const total = out.phasePublished;
+    for (const c of out.fast) {
+      await c.waitFor(() => c.messages("feed").length === total, 5000, `${total} messages`);
+      assertInOrder(c, total);
+    }
+
+    const s = await stats(server);
+    assert.equal(
+      s.server.counters.disconnectsByCode["4008"],
+      1,
+      "the slow client is closed with 4008",
+    );
+    assert.equal(s.clients.length, 3, "only the fast clients remain");
+
+    // Memory stayed bounded: the slow client's queue and unconfirmed bytes never passed their limits.
+    assert.ok(out.slowSamples.length > 5);
+    const maxQueued = Math.max(...out.slowSamples.map((c) => c.queue.messages));
+    const maxInflight = Math.max(...out.slowSamples.map((c) => c.inflightBytes));
+    assert.ok(maxQueued <= 50, `slow queue held ${maxQueued} messages`);
+    assert.ok(maxInflight <= 64 * KiB + 2 * KiB, `slow client had ${maxInflight} bytes in flight`);
+    assert.ok(out.slowSamples.some((c) => c.dropped > 0), "the ladder dropped for the slow client");
+
+    // What the slow client would read: messages in order from seq 1, then the 4008 close.
+    const read = await readUntilClose(out.raw, 2000);
+    const seqs: number[] = [];
+    for (const text of read.texts) {
+      const frame = JSON.parse(text);
+      const items = frame.type === "batch" ? frame.messages : [frame];
+      for (const m of items) if (m.type === "message") seqs.push(m.seq);
+    }
+    assert.ok(seqs.length > 0);
+    assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1));
+    assert.deepEqual(read.close, { code: 4008, reason: "slow consumer" });
+
+    out.raw.abort();
+    for (const c of out.fast) await c.close();
+  });
+});
+
+/**
+ * Limits that let a fast client absorb the whole 5 MB burst even when it reads
+ * late (80 messages < 128, 5 MiB < 8 MiB), while the stalled client, which
+ * also gets the 1 KiB messages, passes 128.
+ */
+const burstSettings: Partial<Settings> = {
+  maxQueueMessages: 128,
+  slowTimeoutMs: 1000,
+  heartbeatMs: 60_000,
+  heartbeatTimeoutMs: 60_000,
+};
+
+Deno.test("with full kernel buffers, queue mode keeps fast clients current", async () => {
+  await withServer(burstSettings, async (server) => {
+    const out = await runScenario(server, { seconds: 3, prefillBytes: 5 * 1024 * KiB });
+    const total = out.prefill + out.phasePublished;
+    for (const c of out.fast) {
+      await c.waitFor(() => c.messages("feed").length === total, 10_000, `${total} messages`);
+      assertInOrder(c, total);
+    }
+    // By the end of the publishing phase the fast clients were (almost) current.
+    for (const n of out.deliveredAtPhaseEnd) {
+      assert.ok(n >= total - 5, `fast client had ${n}/${total}`);
+    }
+    const s = await stats(server);
+    assert.equal(s.server.counters.disconnectsByCode["4008"], 1);
+    out.raw.abort();
+    for (const c of out.fast) await c.close();
+  });
+});
+
+Deno.test("with full kernel buffers, naive mode stalls every fast client behind the slow one", async () => {
+  await withServer({ ...burstSettings, mode: "naive" }, async (server) => {
+    const out = await runScenario(server, { seconds: 3, prefillBytes: 5 * 1024 * KiB });
+    const total = out.prefill + out.phasePublished;
+    for (const n of out.deliveredAtPhaseEnd) {
+      assert.ok(
+        n < out.prefill + out.phasePublished / 2,
+        `naive mode should stall: a fast client got ${n} of ${total}`,
+      );
+    }
+    const s = await stats(server);
+    assert.equal(s.server.counters.disconnectsByCode["4008"], undefined, "naive mode has no 4008");
+    out.raw.abort();
+    for (const c of out.fast) await c.close();
+  });
+});

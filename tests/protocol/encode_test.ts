@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { encodeBatch, encodeGap, encodeMessage, utf8Length } from "../../lib/protocol/encode.ts";
+
+Deno.test("encodeMessage produces a frame that parses back to the same fields", () => {
+  const text = encodeMessage({ topic: "t", seq: 3, key: "k", ts: 12.5, data: { a: [1, "é"] } });
+  assert.deepEqual(JSON.parse(text), {
+    type: "message",
+    topic: "t",
+    seq: 3,
+    key: "k",
+    ts: 12.5,
+    data: { a: [1, "é"] },
+  });
+  assert.equal("key" in JSON.parse(encodeMessage({ topic: "t", seq: 1, ts: 1, data: 1 })), false);
+});
+
+Deno.test("encodeBatch joins encoded frames without re-serialising them", () => {
+  const a = encodeMessage({ topic: "t", seq: 1, ts: 1, data: "x" });
+  const g = encodeGap("t", 2, 4, "dropped");
+  const batch = JSON.parse(encodeBatch([a, g]));
+  assert.equal(batch.type, "batch");
+  assert.deepEqual(batch.messages, [JSON.parse(a), JSON.parse(g)]);
+});
+
+Deno.test("utf8Length matches TextEncoder for every kind of character", () => {
+  const samples = ["", "ascii", "é", "€", "😀", "a😀b€c", "\ud800", "x\udc00y", "日本語テキスト"];
+  for (const s of samples) {
+    assert.equal(utf8Length(s), new TextEncoder().encode(s).length, JSON.stringify(s));
+  }
+});

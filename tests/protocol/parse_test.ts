@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { parseClientFrame, parsePublishInput } from "../../lib/protocol/parse.ts";
+import { ProtocolError } from "../../lib/protocol/protocol_error.ts";
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ProtocolError, `expected a ProtocolError, got ${err}`);
+    return err.code;
+  }
+  throw new Error("did not throw");
+}
+
+Deno.test("parseClientFrame accepts every client frame type", () => {
+  assert.deepEqual(parseClientFrame("ping"), { type: "ping" });
+  assert.deepEqual(parseClientFrame('{"type":"ping","id":3}'), { type: "ping", id: 3 });
+  assert.deepEqual(parseClientFrame('{"type":"pong","id":4096}'), { type: "pong", id: 4096 });
+  assert.deepEqual(
+    parseClientFrame('{"type":"subscribe","topics":["a","b"],"since":{"a":4},"epoch":"e"}'),
+    { type: "subscribe", topics: ["a", "b"], since: { a: 4 }, epoch: "e" },
+  );
+  assert.deepEqual(parseClientFrame('{"type":"unsubscribe","topics":["a"]}'), {
+    type: "unsubscribe",
+    topics: ["a"],
+  });
+  assert.deepEqual(
+    parseClientFrame('{"type":"publish","topic":"t","key":"k","data":null,"id":"x"}'),
+    { type: "publish", topic: "t", key: "k", data: null, id: "x" },
+  );
+});
+
+Deno.test("parseClientFrame rejects bad frames with stable codes", () => {
+  assert.equal(codeOf(() => parseClientFrame("{")), "bad_json");
+  assert.equal(codeOf(() => parseClientFrame("[1]")), "invalid_frame");
+  assert.equal(codeOf(() => parseClientFrame('{"type":"nope"}')), "unknown_type");
+  assert.equal(codeOf(() => parseClientFrame('{"type":"subscribe","topics":[]}')), "invalid_frame");
+  assert.equal(
+    codeOf(() => parseClientFrame('{"type":"subscribe","topics":[""]}')),
+    "invalid_topic",
+  );
+  assert.equal(
+    codeOf(() => parseClientFrame('{"type":"subscribe","topics":["a"],"since":{"a":1.5}}')),
+    "invalid_frame",
+  );
+});
+
+Deno.test("parseClientFrame keeps the frame id on errors", () => {
+  try {
+    parseClientFrame('{"type":"publish","id":7,"topic":"bad topic","data":1}');
+    assert.fail("should throw");
+  } catch (err) {
+    assert.ok(err instanceof ProtocolError);
+    assert.equal(err.id, 7);
+    assert.equal(err.code, "invalid_topic");
+  }
+});
+
+Deno.test("parsePublishInput validates topic, data and key", () => {
+  assert.deepEqual(parsePublishInput({ topic: "a.b:c-d/e_f", data: 0 }), {
+    topic: "a.b:c-d/e_f",
+    data: 0,
+  });
+  assert.equal(codeOf(() => parsePublishInput({ data: 1 })), "invalid_topic");
+  assert.equal(codeOf(() => parsePublishInput({ topic: "t" })), "invalid_frame");
+  assert.equal(codeOf(() => parsePublishInput({ topic: "t", data: 1, key: "" })), "invalid_frame");
+  assert.equal(
+    codeOf(() => parsePublishInput({ topic: "x".repeat(129), data: 1 })),
+    "invalid_topic",
+  );
+  assert.equal(codeOf(() => parsePublishInput(null)), "invalid_frame");
+});
