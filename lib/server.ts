@@ -114,10 +114,12 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
         logger.info("server.shutdown", { clients: hub.clientCount });
         stopSummary();
         await hub.shutdown(settings.shutdownTimeoutMs);
+        let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
           server.shutdown(),
-          new Promise((r) => setTimeout(r, settings.shutdownTimeoutMs)),
+          new Promise((r) => (timer = setTimeout(r, settings.shutdownTimeoutMs))),
         ]);
+        clearTimeout(timer);
         await bus.close();
         logger.info("server.stopped", {});
       })();

@@ -73,6 +73,10 @@ export class ClientSession {
   closed = false;
   /** Owned by the hub's drain scheduler. */
   drainScheduled = false;
+  /** Resolves once the engine reports the socket closed (whoever closed it). */
+  readonly socketClosed: Promise<void>;
+  /** Called by the hub when the engine reports the socket closed. */
+  readonly markSocketClosed: () => void;
 
   readonly #socket: ServerSocket;
   readonly #flow: FlowOptions;
@@ -106,6 +110,9 @@ export class ClientSession {
     this.#ctx = ctx;
     this.queue = new SendQueue<Delivery>(queue);
     this.#lastPingAt = this.connectedAt;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.socketClosed = promise;
+    this.markSocketClosed = resolve;
   }
 
   /** The socket, for engines' close and direct sends in naive mode. */

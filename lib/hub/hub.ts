@@ -238,6 +238,7 @@ export class Hub {
 
   /** Forgets a connection the engine reports closed. Call from the engine's `onClose`. */
   disconnected(session: ClientSession, code: number, reason: string): void {
+    session.markSocketClosed();
     if (session.closed) return;
     this.#remove(session, code, reason || "peer closed", "peer");
   }
@@ -290,10 +291,16 @@ export class Hub {
       for (const s of this.#clients.values()) s.drain();
       await new Promise((r) => setTimeout(r, 10));
     }
-    for (const s of [...this.#clients.values()]) {
-      this.close(s, CloseCode.GoingAway, closeReason[CloseCode.GoingAway]);
-    }
+    const sessions = [...this.#clients.values()];
+    for (const s of sessions) this.close(s, CloseCode.GoingAway, closeReason[CloseCode.GoingAway]);
     this.#scheduler.stop();
+    // Let the closing handshakes finish, so clients see 1001 from us, not a dropped connection.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(sessions.map((s) => s.socketClosed)),
+      new Promise((r) => (timer = setTimeout(r, Math.max(100, until - Date.now())))),
+    ]);
+    clearTimeout(timer);
   }
 
   #handle(session: ClientSession, frame: ClientFrame): void {
