@@ -123,6 +123,10 @@ Deno.test("a client that never reads is cut off with gaps and 4008 while fast cl
     assert.ok(maxQueued <= 50, `slow queue held ${maxQueued} messages`);
     assert.ok(maxInflight <= 64 * KiB + 2 * KiB, `slow client had ${maxInflight} bytes in flight`);
     assert.ok(out.slowSamples.some((c) => c.dropped > 0), "the ladder dropped for the slow client");
+    // Why flow control counts unconfirmed bytes: the engine's bufferedAmount stays 0 while the
+    // kernel absorbs the first ~4 MB, but the bytes the client has not confirmed reach the window.
+    assert.ok(out.slowSamples.every((c) => c.bufferedAmount === 0), "bufferedAmount never rose");
+    assert.ok(maxInflight >= 60 * KiB, `unconfirmed bytes only reached ${maxInflight}`);
 
     // What the slow client would read: messages in order from seq 1, then the 4008 close.
     const read = await readUntilClose(out.raw, 2000);
