@@ -28,6 +28,13 @@ export interface SubscriberOptions {
   mode?: ReadMode;
   /** Latency goes here; pass one histogram to many subscribers to pool them. */
   latency?: LatencyHistogram;
+  /** Every latency is also recorded here (e.g. one histogram per time window, shared). */
+  windowLatency?: LatencyHistogram;
+  /**
+   * Every latency is also pooled here by the message's `data.kind` (a string the
+   * publisher set, e.g. `"session"` or `"tree"`); histograms are added on first use.
+   */
+  latencyByKind?: Map<string, LatencyHistogram>;
   /** Measure latency from `data.sentAt` (publisher's clock) instead of the server's `ts`. */
   latencyFrom?: "ts" | "sentAt";
   /** Only start counting latency after this wall-clock time (warm-up). */
@@ -52,6 +59,8 @@ export class Subscriber {
   readonly mode: ReadMode;
   readonly connectMs: number;
   readonly latency: LatencyHistogram;
+  #windowLatency: LatencyHistogram | undefined;
+  #latencyByKind: Map<string, LatencyHistogram> | undefined;
   #latencyFrom: "ts" | "sentAt";
   #measureFrom: number;
   #clientId: string | undefined;
@@ -70,6 +79,8 @@ export class Subscriber {
     this.mode = options.mode ?? { kind: "fast" };
     this.connectMs = connectMs;
     this.latency = options.latency ?? new LatencyHistogram();
+    this.#windowLatency = options.windowLatency;
+    this.#latencyByKind = options.latencyByKind;
     this.#latencyFrom = options.latencyFrom ?? "ts";
     this.#measureFrom = options.measureFrom ?? 0;
   }
@@ -118,6 +129,23 @@ export class Subscriber {
   /** Messages received so far. */
   get messages(): number {
     return this.#messages;
+  }
+
+  /** The server's id for this connection, once `welcome` arrived. */
+  get clientId(): string | undefined {
+    return this.#clientId;
+  }
+
+  /**
+   * True once every topic in `lastSeqs` was received or gapped up to its seq
+   * (or the connection closed, so nothing more will come).
+   */
+  caughtUp(lastSeqs: Record<string, number>): boolean {
+    if (this.#close) return true;
+    return Object.entries(lastSeqs).every(([topic, last]) => {
+      const checker = this.#checkers.get(topic);
+      return checker !== undefined && checker.next > last;
+    });
   }
 
   /** The close the server sent, if any. */
@@ -225,11 +253,12 @@ export class Subscriber {
         if (measure) {
           const now = wallClockMs();
           if (now >= this.#measureFrom) {
-            const sentAt = (frame.data as { sentAt?: number } | null)?.sentAt;
+            const data = frame.data as { sentAt?: unknown; kind?: unknown } | null;
+            const sentAt = data?.sentAt;
             const from = this.#latencyFrom === "sentAt" && typeof sentAt === "number"
               ? sentAt
               : frame.ts;
-            this.latency.record(now - from);
+            this.#record(now - from, data?.kind);
           }
         }
         return 1;
@@ -255,6 +284,19 @@ export class Subscriber {
         return 0;
       default:
         return 0;
+    }
+  }
+
+  #record(ms: number, kind: unknown): void {
+    this.latency.record(ms);
+    this.#windowLatency?.record(ms);
+    if (this.#latencyByKind && typeof kind === "string") {
+      let h = this.#latencyByKind.get(kind);
+      if (!h) {
+        h = new LatencyHistogram();
+        this.#latencyByKind.set(kind, h);
+      }
+      h.record(ms);
     }
   }
 

@@ -65,6 +65,17 @@ const COUNTERS: readonly [CounterKey, string, string][] = [
 export function createMetrics(hub: Hub): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
+  // prom-client reads RSS from /proc/self/status, which Deno only opens with --allow-all, so it
+  // reported 0 under `deno task start`; the runtime's own figure needs no permission.
+  registry.removeSingleMetric("process_resident_memory_bytes");
+  new client.Gauge({
+    name: "process_resident_memory_bytes",
+    help: "Resident memory size in bytes.",
+    registers: [registry],
+    collect() {
+      this.set(Deno.memoryUsage().rss);
+    },
+  });
   let snapshot = hub.snapshotStats();
   const refresh = () => {
     snapshot = hub.snapshotStats();
