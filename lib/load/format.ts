@@ -16,6 +16,7 @@
  * ```
  */
 export function fmtMs(ms: number): string {
+  if (ms === 0) return "0";
   if (ms >= 100) return Math.round(ms).toLocaleString("en-US");
   if (ms >= 10) return ms.toFixed(1);
   return ms.toFixed(2);

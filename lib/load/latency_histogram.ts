@@ -74,11 +74,14 @@ export class LatencyHistogram {
     return h;
   }
 
-  /** The latency at `percentile` (0–100), in ms. */
+  /**
+   * The latency at `percentile` (0–100), in ms: the histogram bucket's value,
+   * never above the highest recorded.
+   */
   percentile(percentile: number): number {
-    return this.#h.totalCount === 0
-      ? 0
-      : Math.round(this.#h.getValueAtPercentile(percentile)) / 1000;
+    const h = this.#h;
+    if (h.totalCount === 0) return 0;
+    return Math.round(Math.min(h.getValueAtPercentile(percentile), h.maxValue)) / 1000;
   }
 
   /** Count, mean and the usual percentiles, in ms. */
@@ -89,10 +92,10 @@ export class LatencyHistogram {
     return {
       count: h.totalCount,
       mean: ms(h.mean),
-      p50: ms(h.getValueAtPercentile(50)),
-      p95: ms(h.getValueAtPercentile(95)),
-      p99: ms(h.getValueAtPercentile(99)),
-      p999: ms(h.getValueAtPercentile(99.9)),
+      p50: this.percentile(50),
+      p95: this.percentile(95),
+      p99: this.percentile(99),
+      p999: this.percentile(99.9),
       max: ms(h.maxValue),
     };
   }

@@ -7,7 +7,7 @@
 import type { CapacityResult } from "./capacity_ramp.ts";
 import type { LatencySummary } from "./latency_histogram.ts";
 import type { LoadConfig } from "./load_config.ts";
-import type { SequenceCounts } from "./sequence_checker.ts";
+import { emptyCounts, type SequenceCounts } from "./sequence_checker.ts";
 import type { ServerClientView, ServerSample } from "./server_sampler.ts";
 import type { ReadMode } from "./subscriber.ts";
 
@@ -175,14 +175,7 @@ export interface LoadResult {
 
 /** Adds up sequence counters. */
 export function sumCounts(list: Iterable<SequenceCounts>): SequenceCounts {
-  const total: SequenceCounts = {
-    delivered: 0,
-    gapped: 0,
-    missing: 0,
-    duplicates: 0,
-    outOfOrder: 0,
-    undelivered: 0,
-  };
+  const total = emptyCounts();
   for (const c of list) {
     total.delivered += c.delivered;
     total.gapped += c.gapped;

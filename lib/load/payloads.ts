@@ -8,6 +8,7 @@
  */
 import { wallClockMs } from "./latency_histogram.ts";
 import type { PublishItem } from "./publish_transport.ts";
+import { seededRandom } from "./seeded_random.ts";
 
 /** Which generator to use. */
 export type PayloadKind =
@@ -27,18 +28,6 @@ const WORDS = (
 const EVENTS = ["PreToolUse", "PostToolUse", "UserPromptSubmit", "Notification", "Stop"];
 const TOOLS = ["Bash", "Read", "Edit", "Grep", "Write", "Glob", "WebFetch"];
 const STATUSES = ["running", "waiting", "idle", "running", "running"];
-
-/** A small deterministic generator (mulberry32), so payloads are the same every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function words(rand: () => number, count: number): string {
   const out: string[] = [];
@@ -63,7 +52,7 @@ function pick<T>(rand: () => number, items: readonly T[]): T {
  * ```
  */
 export function sessionUpdate(session: number, i: number): Record<string, unknown> {
-  const rand = random(session * 1_000_003 + i);
+  const rand = seededRandom(session * 1_000_003 + i);
   const started = Date.UTC(2025, 0, 1) + session * 60_000;
   const events = Array.from({ length: 5 }, (_, k) => ({
     event: pick(rand, EVENTS),
@@ -108,7 +97,7 @@ export function sessionUpdate(session: number, i: number): Record<string, unknow
  */
 export function tabTree(bytes: number): Record<string, unknown> {
   if (!(bytes >= 1024)) throw new RangeError(`A tab tree needs at least 1024 bytes, got ${bytes}`);
-  const rand = random(bytes);
+  const rand = seededRandom(bytes);
   const tabs: Record<string, unknown>[] = [];
   const tree = { kind: "tree", windows: [{ id: "w-1", focused: true, tabs }] };
   let size = JSON.stringify(tree).length;

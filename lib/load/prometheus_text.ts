@@ -35,10 +35,16 @@ export function parsePrometheusText(text: string): Map<string, number> {
 /**
  * Fetches `url` (a server's `/metrics`) and parses it.
  *
- * @throws {Error} when the server does not answer 200.
+ * @throws {Error} when the server cannot be reached or does not answer 200.
  */
 export async function fetchMetrics(url: string): Promise<Map<string, number>> {
-  const res = await fetch(url);
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (err) {
+    const cause = (err as Error).cause as Error | undefined;
+    throw new Error(`GET ${url} failed: ${cause?.message ?? (err as Error).message}`);
+  }
   const text = await res.text();
   if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
   return parsePrometheusText(text);

@@ -9,6 +9,7 @@
  */
 import { fmtBytes, fmtCloses, fmtMs, fmtNum, fmtPct } from "./format.ts";
 import type { ClientResult, LoadResult } from "./load_result.ts";
+import { capacityRows, clientRows } from "./report_rows.ts";
 import { describeLoad } from "./report_text.ts";
 import type { SequenceCounts } from "./sequence_checker.ts";
 import { type Bar, barChart, escapeXml, lineChart, type Tick } from "./svg_chart.ts";
@@ -38,7 +39,8 @@ function card(label: string, value: string, bad = false): string {
   }</div><div class="l">${escapeXml(label)}</div></div>`;
 }
 
-function table(head: string[], rows: string[][]): string {
+/** An HTML table; the first row is the header. */
+function table([head, ...rows]: string[][]): string {
   const th = head.map((h) => `<th>${escapeXml(h)}</th>`).join("");
   const trs = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeXml(c)}</td>`).join("")}</tr>`);
   return `<table><thead><tr>${th}</tr></thead><tbody>${trs.join("")}</tbody></table>`;
@@ -228,50 +230,9 @@ export function renderHtmlReport(r: LoadResult): string {
     ...(r.slowClients.count > 0 ? [countsRow("slow clients", c.slow)] : []),
     ...Object.entries(c.byTopic).map(([topic, t]) => countsRow(`topic ${topic}`, t)),
   ];
-  const clientRows = r.clients.slice(0, MAX_CLIENT_ROWS).map((x) => [
-    `#${x.index}`,
-    x.mode,
-    x.clientId ?? "",
-    fmtMs(x.connectMs),
-    fmtNum(x.messages),
-    fmtNum(x.msgsPerSec),
-    fmtMs(x.latency.p50),
-    fmtMs(x.latency.p99),
-    fmtMs(x.latency.max),
-    fmtNum(x.counts.gapped),
-    fmtNum(x.counts.missing),
-    fmtNum(x.counts.duplicates),
-    fmtNum(x.counts.outOfOrder),
-    fmtNum(x.counts.undelivered),
-    x.server ? `${x.server.dropped} / ${x.server.coalesced}` : "",
-    x.close ? `${x.close.code} ${x.close.reason}` : "",
-  ]);
   const capacity = r.capacity
     ? `<h2>Capacity ramp</h2><p>${escapeXml(r.capacity.verdict)}</p>${
-      table(
-        [
-          "subscribers",
-          "p50 ms",
-          "p99 ms",
-          "max ms",
-          "msgs/s/client",
-          "connect failed",
-          "CPU %",
-          "RSS",
-          "verdict",
-        ],
-        r.capacity.stages.map((s) => [
-          String(s.clients),
-          fmtMs(s.p50),
-          fmtMs(s.p99),
-          fmtMs(s.max),
-          fmtNum(s.perClientPerSec),
-          `${s.connectFailed}/${s.connectAttempted}`,
-          fmtNum(s.cpuPercent),
-          fmtBytes(s.rssBytes),
-          s.ok ? "ok" : s.reason ?? "over",
-        ]),
-      )
+      table(capacityRows(r.capacity))
     }`
     : "";
   const json = JSON.stringify(r).replaceAll("<", "\\u003c");
@@ -301,9 +262,9 @@ ${
 <h2>Distribution</h2><div class="charts">${spectrum}\n${clientCharts(r.clients).join("\n")}</div>
 ${capacity}
 <h2>Latency by message kind (ms, all clients)</h2>
-${table(["kind", "messages", "p50", "p95", "p99", "p99.9", "max"], kindRows)}
+${table([["kind", "messages", "p50", "p95", "p99", "p99.9", "max"], ...kindRows])}
 <h2>Correctness</h2>
-${table(countsHead, countRows)}
+${table([countsHead, ...countRows])}
 <p>Closes: ${escapeXml(fmtCloses(r.closes))}. Slow clients: ${r.slowClients.count}${
     r.slowClients.count > 0
       ? `, server dropped ${fmtNum(r.slowClients.serverDropped)}, coalesced ${
@@ -314,29 +275,7 @@ ${table(countsHead, countRows)}
     fmtBytes(r.wire.receivedBytes)
   } in ${fmtNum(r.wire.receivedFrames)} frames; published ${fmtBytes(r.wire.publishedBytes)}.</p>
 <h2>Per client</h2>
-${
-    table(
-      [
-        "#",
-        "mode",
-        "id",
-        "connect ms",
-        "msgs",
-        "msgs/s",
-        "p50",
-        "p99",
-        "max",
-        "gapped",
-        "missing",
-        "dup",
-        "ooo",
-        "undelivered",
-        "server dropped / coalesced",
-        "close",
-      ],
-      clientRows,
-    )
-  }
+${table(clientRows(r.clients, MAX_CLIENT_ROWS))}
 ${
     r.clients.length > MAX_CLIENT_ROWS
       ? `<p>… and ${r.clients.length - MAX_CLIENT_ROWS} more in the JSON below.</p>`

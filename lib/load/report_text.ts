@@ -6,6 +6,7 @@
 import { fmtBytes, fmtCloses, fmtMs, fmtNum, fmtPct, textTable } from "./format.ts";
 import type { LatencySummary } from "./latency_histogram.ts";
 import type { LoadResult } from "./load_result.ts";
+import { capacityRows, clientRows } from "./report_rows.ts";
 import type { SequenceCounts } from "./sequence_checker.ts";
 
 const MAX_CLIENT_ROWS = 20;
@@ -143,68 +144,11 @@ export function formatReport(r: LoadResult): string {
 
   if (r.capacity) {
     lines.push("", `Capacity ramp: ${r.capacity.verdict}`);
-    lines.push(textTable([
-      [
-        "subscribers",
-        "p50 ms",
-        "p99 ms",
-        "max ms",
-        "msgs/s/client",
-        "connect fail",
-        "CPU %",
-        "RSS",
-        "verdict",
-      ],
-      ...r.capacity.stages.map((s) => [
-        String(s.clients),
-        fmtMs(s.p50),
-        fmtMs(s.p99),
-        fmtMs(s.max),
-        fmtNum(s.perClientPerSec),
-        `${s.connectFailed}/${s.connectAttempted}`,
-        fmtNum(s.cpuPercent),
-        fmtBytes(s.rssBytes),
-        s.ok ? "ok" : s.reason ?? "over",
-      ]),
-    ]));
+    lines.push(textTable(capacityRows(r.capacity)));
   }
 
   lines.push("", "Per client:");
-  const rows = r.clients.slice(0, MAX_CLIENT_ROWS).map((c) => [
-    `#${c.index} ${c.mode}`,
-    fmtMs(c.connectMs),
-    fmtNum(c.messages),
-    fmtNum(c.msgsPerSec),
-    fmtMs(c.latency.p50),
-    fmtMs(c.latency.p99),
-    fmtMs(c.latency.max),
-    fmtNum(c.counts.gapped),
-    fmtNum(c.counts.missing),
-    fmtNum(c.counts.duplicates),
-    fmtNum(c.counts.outOfOrder),
-    fmtNum(c.counts.undelivered),
-    c.server ? `${c.server.dropped}/${c.server.coalesced}` : "-",
-    c.close ? String(c.close.code) : "-",
-  ]);
-  lines.push(textTable([
-    [
-      "client",
-      "connect ms",
-      "msgs",
-      "msgs/s",
-      "p50",
-      "p99",
-      "max",
-      "gapped",
-      "missing",
-      "dup",
-      "ooo",
-      "undeliv",
-      "srv drop/coal",
-      "close",
-    ],
-    ...rows,
-  ]));
+  lines.push(textTable(clientRows(r.clients, MAX_CLIENT_ROWS)));
   if (r.clients.length > MAX_CLIENT_ROWS) {
     lines.push(`… and ${r.clients.length - MAX_CLIENT_ROWS} more (see --json or --report)`);
   }

@@ -26,6 +26,11 @@ export interface SequenceCounts {
   undelivered: number;
 }
 
+/** All counters at zero. */
+export function emptyCounts(): SequenceCounts {
+  return { delivered: 0, gapped: 0, missing: 0, duplicates: 0, outOfOrder: 0, undelivered: 0 };
+}
+
 const MAX_TRACKED_MISSING = 100_000;
 
 /**
@@ -45,14 +50,7 @@ const MAX_TRACKED_MISSING = 100_000;
 export class SequenceChecker {
   #next: number;
   #missingSet = new Set<number>();
-  #counts: SequenceCounts = {
-    delivered: 0,
-    gapped: 0,
-    missing: 0,
-    duplicates: 0,
-    outOfOrder: 0,
-    undelivered: 0,
-  };
+  #counts: SequenceCounts = emptyCounts();
 
   /** @param afterSeq the last seq before the subscription (from `subscribed` or `snapshot`). */
   constructor(afterSeq: number) {

@@ -101,6 +101,22 @@ ${body}
 </svg>`;
 }
 
+/** Horizontal grid lines with their y labels. */
+function yGrid(
+  ticks: readonly number[],
+  sy: (y: number) => number,
+  width: number,
+  format: (y: number) => string,
+): string[] {
+  return ticks.map((t) =>
+    `<line x1="${PAD.left}" x2="${width - PAD.right}" y1="${sy(t)}" y2="${
+      sy(t)
+    }" stroke="#e5e5e5"/><text x="${PAD.left - 6}" y="${sy(t) + 4}" text-anchor="end" fill="#555">${
+      escapeXml(format(t))
+    }</text>`
+  );
+}
+
 /**
  * A line chart with axes, grid, legend and point tooltips.
  *
@@ -132,15 +148,7 @@ export function lineChart(o: LineChartOptions): string {
   const yFormat = o.yFormat ?? compact;
   const xFormat = o.xFormat ?? compact;
   const parts: string[] = [];
-  for (const t of yTicks) {
-    parts.push(
-      `<line x1="${PAD.left}" x2="${width - PAD.right}" y1="${sy(t)}" y2="${
-        sy(t)
-      }" stroke="#e5e5e5"/><text x="${PAD.left - 6}" y="${
-        sy(t) + 4
-      }" text-anchor="end" fill="#555">${escapeXml(yFormat(t))}</text>`,
-    );
-  }
+  parts.push(...yGrid(yTicks, sy, width, yFormat));
   for (const t of xTicks) {
     parts.push(
       `<line x1="${sx(t.value)}" x2="${sx(t.value)}" y1="${PAD.top + plotH}" y2="${
@@ -211,15 +219,7 @@ export function barChart(
   const sy = (y: number) => PAD.top + plotH - (y / y1) * plotH;
   const slot = plotW / Math.max(1, bars.length);
   const parts: string[] = [];
-  for (const t of yTicks) {
-    parts.push(
-      `<line x1="${PAD.left}" x2="${width - PAD.right}" y1="${sy(t)}" y2="${
-        sy(t)
-      }" stroke="#e5e5e5"/><text x="${PAD.left - 6}" y="${
-        sy(t) + 4
-      }" text-anchor="end" fill="#555">${escapeXml(yFormat(t))}</text>`,
-    );
-  }
+  parts.push(...yGrid(yTicks, sy, width, yFormat));
   const labelEvery = Math.ceil(bars.length / 20);
   bars.forEach((b, i) => {
     const x = PAD.left + i * slot + slot * 0.1;

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { type DemoSide, demoTable, demoVerdict } from "../../lib/load/demo_report.ts";
+
+const queue: DemoSide = {
+  fastPerSec: 50,
+  expectedPerSec: 50,
+  fastP50: 3.2,
+  fastP99: 9.9,
+  fastMax: 22.5,
+  fastReceived: 800,
+  published: 800,
+  slowPerSec: 10,
+  slowP99: 12_272,
+  slowGapped: 88,
+  slowCloses: { "4008": 1 },
+  rssMaxBytes: 125e6,
+  cpuAvgPercent: 5.5,
+};
+const stalledNaive: DemoSide = {
+  ...queue,
+  fastPerSec: 21.8,
+  fastP50: 1.35,
+  fastP99: 5186,
+  fastMax: 5243,
+  fastReceived: 330,
+  slowGapped: 0,
+  slowCloses: {},
+};
+
+Deno.test("demoVerdict says the slow client held naive mode up and the queues kept the rest apart", () => {
+  assert.equal(
+    demoVerdict(stalledNaive, queue),
+    [
+      "Naive mode: the one slow client set everyone's pace. The fast clients got 21.8 of 50 msgs/s, and their messages arrived up to 5.24 s late (p99 5,186 ms); 470 of the 800 published had not reached them at all by the end.",
+      "Queue mode: the fast clients got every message at full rate (50 msgs/s, p99 9.90 ms) while the slow client read what it could (10 msgs/s), was told of 88 messages it would not get and was then disconnected (4008 slow consumer).",
+      "Same build, same load: per-client queues keep one slow reader from delaying everyone else.",
+    ].join("\n"),
+  );
+});
+
+Deno.test("demoVerdict says so when naive mode was not held up yet, and why", () => {
+  const verdict = demoVerdict({ ...queue, slowGapped: 0, slowCloses: {} }, queue);
+  assert.match(
+    verdict,
+    /^Naive mode: the fast clients kept up this time .*kernel's socket buffers/,
+  );
+  assert.doesNotMatch(verdict, /Same build/);
+});
+
+Deno.test("demoVerdict does not credit the queues when their fast clients fell behind too", () => {
+  const verdict = demoVerdict(stalledNaive, { ...queue, fastPerSec: 30, fastP99: 2500 });
+  assert.match(
+    verdict,
+    /Queue mode: the fast clients were held up too \(30 msgs\/s, p99 2,500 ms\)/,
+  );
+  assert.doesNotMatch(verdict, /Same build/);
+});
+
+Deno.test("demoTable puts the two modes side by side", () => {
+  const lines = demoTable(stalledNaive, queue).split("\n");
+  assert.match(lines[0], /naive \(await each send\)\s+queue \(Floodgate\)$/);
+  assert.match(lines[1], /^fast clients: msgs\/s each\s+21\.8 of 50\s+50 of 50$/);
+  assert.match(lines.find((l) => l.startsWith("slow client: closed"))!, /none\s+4008×1$/);
+  assert.equal(lines.length, 11);
+});
