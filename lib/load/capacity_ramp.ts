@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { fmtMs } from "./format.ts";
 import type { RampOptions } from "./load_config.ts";
 
 /** What was measured during one stage. */
@@ -86,7 +87,7 @@ export class CapacityRamp {
   judge(m: StageMeasurement): RampStage {
     const o = this.#options;
     const reasons: string[] = [];
-    if (m.p99 > o.p99LimitMs) reasons.push(`p99 ${m.p99} ms > ${o.p99LimitMs} ms`);
+    if (m.p99 > o.p99LimitMs) reasons.push(`p99 ${fmtMs(m.p99)} ms > ${o.p99LimitMs} ms`);
     const ratio = this.#expected > 0 ? m.perClientPerSec / this.#expected : 1;
     if (ratio < o.minDeliveryRatio) {
       reasons.push(
@@ -111,13 +112,15 @@ export class CapacityRamp {
     const broken = this.#stages.find((s) => !s.ok);
     let verdict: string;
     if (broken && knee) {
-      verdict =
-        `Knee at ${knee.clients} subscribers (p99 ${knee.p99} ms); at ${broken.clients}: ${broken.reason}.`;
+      verdict = `Knee at ${knee.clients} subscribers (p99 ${
+        fmtMs(knee.p99)
+      } ms); at ${broken.clients}: ${broken.reason}.`;
     } else if (broken) {
       verdict = `Already the first stage (${broken.clients} subscribers) broke: ${broken.reason}.`;
     } else if (knee) {
-      verdict =
-        `No knee found up to ${knee.clients} subscribers (p99 ${knee.p99} ms); raise --max-clients or --duration.`;
+      verdict = `No knee found up to ${knee.clients} subscribers (p99 ${
+        fmtMs(knee.p99)
+      } ms); raise --max-clients or --duration.`;
     } else {
       verdict = "No stage completed; raise --duration.";
     }

@@ -118,7 +118,13 @@ async function startPublishers(config: LoadConfig, topics: string[], wsUrl: stri
       }),
     );
   }
-  for (const p of publishers) p.start();
+  // Spread the session publishers over one interval, as independent sources are, instead of
+  // having them all publish at the same instant.
+  const spacing = 1000 / config.rate / config.publishers;
+  for (const [i, p] of publishers.entries()) {
+    if (i > 0 && i < config.publishers) await sleep(spacing);
+    p.start();
+  }
   return publishers;
 }
 

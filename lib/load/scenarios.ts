@@ -62,15 +62,15 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   stress: room(200, 100),
   capacity: {
     description:
-      "adds 100 subscribers every 3 s (20 msgs/s each) until p99 > 100 ms, < 90 % of messages arrive or > 1 % of connections fail; reports the knee",
+      "adds 250 subscribers every 3 s (50 msgs/s each) until p99 > 100 ms, < 90 % of messages arrive or > 1 % of connections fail; reports the knee",
     config: {
       publishers: 5,
-      rate: 4,
+      rate: 10,
       payload: "pad",
       durationSeconds: 30,
       warmupSeconds: 1,
       ramp: {
-        step: 100,
+        step: 250,
         stageSeconds: 3,
         maxClients: 5000,
         p99LimitMs: 100,

@@ -45,6 +45,8 @@ export interface Bar {
 }
 
 const PAD = { left: 64, right: 16, top: 48, bottom: 44 };
+/** Series with more points than this are drawn as a plain line, without point markers. */
+const MAX_MARKERS = 200;
 
 /** Escapes text for HTML and SVG. */
 export function escapeXml(text: string): string {
@@ -175,7 +177,7 @@ export function lineChart(o: LineChartOptions): string {
           s.dashed ? ' stroke-dasharray="5 4"' : ""
         }/>`,
       );
-      for (const p of pts) {
+      for (const p of pts.length <= MAX_MARKERS ? pts : []) {
         parts.push(
           `<circle cx="${sx(p[0]).toFixed(1)}" cy="${
             sy(p[1]).toFixed(1)

@@ -32,12 +32,12 @@ Deno.test("CapacityRamp finds the knee at the last stage within the limits", () 
   assert.equal(ramp.nextStep(100), 100);
   assert.equal(ramp.judge(stage(200, { p99: 49 })).ok, true);
   const broken = ramp.judge(stage(300, { p99: 75 }));
-  assert.deepEqual([broken.ok, broken.reason], [false, "p99 75 ms > 50 ms"]);
+  assert.deepEqual([broken.ok, broken.reason], [false, "p99 75.0 ms > 50 ms"]);
   assert.equal(ramp.done, true);
   const r = ramp.result();
   assert.equal(r.knee?.clients, 200);
   assert.equal(r.broken?.clients, 300);
-  assert.equal(r.verdict, "Knee at 200 subscribers (p99 49 ms); at 300: p99 75 ms > 50 ms.");
+  assert.equal(r.verdict, "Knee at 200 subscribers (p99 49.0 ms); at 300: p99 75.0 ms > 50 ms.");
 });
 
 Deno.test("CapacityRamp breaks on lost throughput, failed connections and closes too", () => {

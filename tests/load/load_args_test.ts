@@ -85,7 +85,7 @@ Deno.test("parseLoadArgs sets the capacity ramp from flags", () => {
   const a = parseLoadArgs(["--scenario", "capacity", "--step", "50", "--p99-limit", "20"]);
   assert.equal(a.config.ramp?.step, 50);
   assert.equal(a.config.ramp?.p99LimitMs, 20);
-  assert.equal(SCENARIOS.capacity.config.ramp?.step, 100, "the preset itself is unchanged");
+  assert.equal(SCENARIOS.capacity.config.ramp?.step, 250, "the preset itself is unchanged");
 });
 
 Deno.test("loadHelp lists every scenario and assertion metric", () => {
