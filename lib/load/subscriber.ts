@@ -11,6 +11,9 @@ import { LatencyHistogram, wallClockMs } from "./latency_histogram.ts";
 import { RawWebSocket } from "./raw_ws.ts";
 import { SequenceChecker, type SequenceCounts } from "./sequence_checker.ts";
 
+/** What a raw subscriber records when the TCP stream ends without a close frame (RFC 6455's 1006). */
+const ENDED_WITHOUT_CLOSE = { code: 1006, reason: "connection ended without a close frame" };
+
 /** How a subscriber reads. */
 export type ReadMode =
   /** Reads as fast as it can. */
@@ -192,7 +195,10 @@ export class Subscriber {
   async #readSlowly(raw: RawWebSocket, slowMs: number, jitterMs: number): Promise<void> {
     while (!this.#stopped) {
       const event = await raw.read();
-      if (!event) return;
+      if (!event) {
+        if (!this.#stopped) this.#close ??= ENDED_WITHOUT_CLOSE;
+        return;
+      }
       if (event.kind === "close") {
         this.#close = { code: event.code, reason: event.reason };
         return;
@@ -215,7 +221,11 @@ export class Subscriber {
       });
       const event = await Promise.race([raw.read(), timeout]);
       clearTimeout(timer);
-      if (event === "timeout" || event === undefined) return;
+      if (event === "timeout") return;
+      if (event === undefined) {
+        this.#close ??= ENDED_WITHOUT_CLOSE;
+        return;
+      }
       if (event.kind === "close") {
         this.#close = { code: event.code, reason: event.reason };
         return;
@@ -228,8 +238,13 @@ export class Subscriber {
     }
   }
 
-  /** Handles one text frame; returns the number of messages it carried. */
-  #handle(text: string, measure = true): number {
+  /**
+   * Handles one text frame; returns the number of messages it carried. `live`
+   * is false while a stalled subscriber drains what reached it after the
+   * run: no latency is recorded and nothing is written back (the server may have
+   * closed the connection long ago, and a write would reset it).
+   */
+  #handle(text: string, live = true): number {
     let frame: ServerFrame;
     try {
       frame = JSON.parse(text);
@@ -239,18 +254,18 @@ export class Subscriber {
     }
     if (frame.type === "batch") {
       let n = 0;
-      for (const item of frame.messages) n += this.#handleFrame(item, measure);
+      for (const item of frame.messages) n += this.#handleFrame(item, live);
       return n;
     }
-    return this.#handleFrame(frame, measure);
+    return this.#handleFrame(frame, live);
   }
 
-  #handleFrame(frame: ServerFrame, measure: boolean): number {
+  #handleFrame(frame: ServerFrame, live: boolean): number {
     switch (frame.type) {
       case "message": {
         this.#messages++;
         this.#checker(frame.topic, frame.seq - 1).message(frame.seq);
-        if (measure) {
+        if (live) {
           const now = wallClockMs();
           if (now >= this.#measureFrom) {
             const data = frame.data as { sentAt?: unknown; kind?: unknown } | null;
@@ -277,7 +292,7 @@ export class Subscriber {
         this.#clientId = frame.clientId;
         return 0;
       case "ping":
-        this.#send(JSON.stringify({ type: "pong", id: frame.id }));
+        if (live) this.#send(JSON.stringify({ type: "pong", id: frame.id }));
         return 0;
       case "error":
         this.#errors++;
