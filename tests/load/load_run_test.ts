@@ -175,3 +175,13 @@ Deno.test("runLoad against Floodgate: every message reaches every client once, i
     assert.ok(r.timeline.length >= 4);
   });
 });
+
+Deno.test("runLoad sees Floodgate close a stalled client for its unanswered pings", async () => {
+  await withServer({ heartbeatMs: 200, heartbeatTimeoutMs: 300 }, async (server) => {
+    const r = await runLoad(config(server.url, { subscribers: 3, slow: 1, stall: true }));
+    // The stalled client reads what reached it only after the run, the 4009 close last.
+    assert.deepEqual(r.slowClients.closes, { "4009": 1 });
+    assert.deepEqual(r.closes, { "4009": 1 }, "the fast clients answered every ping");
+    assert.equal(r.correctness.fast.missing + r.correctness.fast.undelivered, 0);
+  });
+});
