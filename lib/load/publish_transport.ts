@@ -5,6 +5,7 @@
  * @module
  */
 import type { ServerFrame } from "../protocol/frames.ts";
+import { RawWebSocket } from "./raw_ws.ts";
 
 /** One message to publish. */
 export interface PublishItem {
@@ -63,25 +64,22 @@ export function httpTransport(
 /**
  * Publishes with `publish` frames carrying an `id` over one WebSocket and
  * matches each `ack` (or `error`) to its publish. Answers the server's pings, so
- * the connection's heartbeat and flow control stay healthy.
+ * the connection's heartbeat and flow control stay healthy. Runs on
+ * {@linkcode RawWebSocket} with `TCP_NODELAY`: the platform WebSocket client
+ * let small frames wait ~40 ms for delayed ACKs, which a load test would have
+ * charged to the server.
  */
 export class WsPublishTransport implements PublishTransport {
   readonly kind = "ws";
-  readonly #ws: WebSocket;
+  readonly #raw: RawWebSocket;
   readonly #pending = new Map<number, (outcome: PublishOutcome) => void>();
+  readonly #reading: Promise<void>;
   #nextId = 1;
-  #closed: { code: number; reason: string } | undefined;
+  #closed: number | undefined;
 
-  private constructor(ws: WebSocket) {
-    this.#ws = ws;
-    ws.onmessage = (e: MessageEvent<string>) => this.#handle(e.data);
-    ws.onclose = (e) => {
-      this.#closed = { code: e.code, reason: e.reason };
-      for (const resolve of this.#pending.values()) {
-        resolve({ ok: false, reason: `closed ${e.code}` });
-      }
-      this.#pending.clear();
-    };
+  private constructor(raw: RawWebSocket) {
+    this.#raw = raw;
+    this.#reading = this.#readLoop();
   }
 
   /**
@@ -90,32 +88,51 @@ export class WsPublishTransport implements PublishTransport {
    * @throws {Error} when the connection fails.
    */
   static async connect(wsUrl: string): Promise<WsPublishTransport> {
-    const ws = new WebSocket(wsUrl);
-    await new Promise<void>((resolve, reject) => {
-      ws.onopen = () => resolve();
-      ws.onerror = () => reject(new Error(`Could not open a publishing WebSocket to ${wsUrl}`));
-    });
-    return new WsPublishTransport(ws);
+    return new WsPublishTransport(await RawWebSocket.connect(wsUrl));
   }
 
   publish(item: PublishItem, _body: string): Promise<PublishOutcome> {
-    if (this.#closed || this.#ws.readyState !== WebSocket.OPEN) {
-      return Promise.resolve({ ok: false, reason: `closed ${this.#closed?.code ?? ""}`.trim() });
+    if (this.#closed !== undefined) {
+      return Promise.resolve({ ok: false, reason: `closed ${this.#closed}` });
     }
     const id = this.#nextId++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      this.#ws.send(JSON.stringify({ type: "publish", ...item, id }));
+      this.#raw.sendText(JSON.stringify({ type: "publish", ...item, id })).catch((err) => {
+        this.#pending.delete(id);
+        resolve({ ok: false, reason: (err as Error).message });
+      });
     });
   }
 
-  close(): Promise<void> {
-    if (this.#ws.readyState >= WebSocket.CLOSING) return Promise.resolve();
-    const closed = new Promise<void>((resolve) => {
-      this.#ws.addEventListener("close", () => resolve(), { once: true });
-    });
-    this.#ws.close(1000);
-    return closed;
+  /** Closes with 1000 and waits for the server's answer (at most 1 s). */
+  async close(): Promise<void> {
+    if (this.#closed === undefined) {
+      await this.#raw.sendClose(1000).catch(() => {});
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.#reading,
+        new Promise((r) => (timer = setTimeout(r, 1000))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.#raw.abort();
+    await this.#reading;
+  }
+
+  async #readLoop(): Promise<void> {
+    for (;;) {
+      const event = await this.#raw.read();
+      if (!event || event.kind === "close") {
+        this.#closed = event?.code ?? 1006;
+        for (const resolve of this.#pending.values()) {
+          resolve({ ok: false, reason: `closed ${this.#closed}` });
+        }
+        this.#pending.clear();
+        return;
+      }
+      if (event.kind === "text") this.#handle(event.text);
+    }
   }
 
   #handle(text: string): void {
@@ -126,7 +143,7 @@ export class WsPublishTransport implements PublishTransport {
       return;
     }
     if (frame.type === "ping") {
-      this.#ws.send(JSON.stringify({ type: "pong", id: frame.id }));
+      this.#raw.sendText(JSON.stringify({ type: "pong", id: frame.id })).catch(() => {});
     } else if (frame.type === "ack" || (frame.type === "error" && frame.id !== undefined)) {
       const id = Number(frame.id);
       const resolve = this.#pending.get(id);
