@@ -119,13 +119,11 @@ async function main(args: string[]): Promise<number> {
       const pt = p.point;
       if (p.phase !== "measuring" || !pt || Math.floor(pt.t / 3) === shown[mode]) return;
       shown[mode] = Math.floor(pt.t / 3);
-      console.log(
-        `  ${mode.padEnd(5)} ${pt.t.toFixed(0).padStart(3)} s: fast clients ${
-          fmtNum(pt.perClientPerSec)
-        } msgs/s, p99 ${fmtMs(pt.p99)} ms${
-          pt.slowP99 > 0 ? `; slow p99 ${fmtMs(pt.slowP99)} ms` : ""
-        }`,
-      );
+      const fast = pt.perClientPerSec > 0
+        ? `fast clients ${fmtNum(pt.perClientPerSec)} msgs/s, p99 ${fmtMs(pt.p99)} ms`
+        : "fast clients received nothing";
+      const slow = pt.slowP99 > 0 ? `; slow p99 ${fmtMs(pt.slowP99)} ms` : "";
+      console.log(`  ${mode.padEnd(5)} ${pt.t.toFixed(0).padStart(3)} s: ${fast}${slow}`);
     };
     results = await Promise.all(
       (["naive", "queue"] as const).map((mode, i) =>

@@ -72,15 +72,25 @@ export function demoTable(naive: DemoSide, queue: DemoSide): string {
 }
 
 function slowOutcome(s: DemoSide): string {
+  const read = s.slowPerSec > 0
+    ? `read what it could (${fmtNum(s.slowPerSec)} msgs/s)`
+    : "read nothing";
   const told = s.slowGapped > 0
-    ? `was told of ${fmtNum(s.slowGapped)} messages it would not get`
-    : "was told of no skipped messages";
+    ? `, was told of ${fmtNum(s.slowGapped)} messages it would not get`
+    : "";
   const closed = s.slowCloses["4008"]
-    ? " and was then disconnected (4008 slow consumer)"
+    ? " and was disconnected as a slow consumer (4008)"
+    : s.slowCloses["4009"]
+    ? " and was disconnected for its unanswered pings (4009)"
     : Object.keys(s.slowCloses).length > 0
     ? ` and was closed (${fmtCloses(s.slowCloses)})`
     : "";
-  return `the slow client read what it could (${fmtNum(s.slowPerSec)} msgs/s), ${told}${closed}`;
+  return `the slow client ${read}${told}${closed}`;
+}
+
+/** A duration in ms as "850 ms" or "5.23 s". */
+function duration(ms: number): string {
+  return ms < 1000 ? `${fmtMs(ms)} ms` : `${fmtMs(ms / 1000)} s`;
 }
 
 /**
@@ -99,17 +109,15 @@ export function demoVerdict(naive: DemoSide, queue: DemoSide): string {
   const lines: string[] = [];
   if (naiveHeld) {
     lines.push(
-      `Naive mode: the one slow client set everyone's pace. The fast clients got ${
+      `Naive mode: the one slow client held everyone up. The fast clients got ${
         fmtNum(naive.fastPerSec)
-      } of ${fmtNum(naive.expectedPerSec)} msgs/s, and their messages arrived up to ${
-        fmtMs(naive.fastMax / 1000)
-      } s late (p99 ${fmtMs(naive.fastP99)} ms)${
+      } of ${fmtNum(naive.expectedPerSec)} msgs/s; ${
         naive.fastReceived < naive.published
-          ? `; ${fmtNum(naive.published - naive.fastReceived)} of the ${
+          ? `${fmtNum(naive.published - naive.fastReceived)} of the ${
             fmtNum(naive.published)
-          } published had not reached them at all by the end`
-          : ""
-      }.`,
+          } published never reached them by the end, and of those that did`
+          : "of the messages"
+      }, the slowest took ${duration(naive.fastMax)} (p99 ${fmtMs(naive.fastP99)} ms).`,
     );
   } else {
     lines.push(

@@ -94,7 +94,7 @@ export function summarizeRun(p: RunParts): LoadResult {
     notes.push(
       `${behind.length} fast client(s) had not received the last messages ${
         config.settleMs / 1000
-      } s after the last publish (undelivered: late or lost).`,
+      } s after the last publish (undelivered: late or lost); latency percentiles cover only the messages that arrived.`,
     );
   }
   if (p.testerCpuPercent !== undefined && p.testerCpuPercent > 80) {

@@ -31,8 +31,8 @@ Deno.test("demoVerdict says the slow client held naive mode up and the queues ke
   assert.equal(
     demoVerdict(stalledNaive, queue),
     [
-      "Naive mode: the one slow client set everyone's pace. The fast clients got 21.8 of 50 msgs/s, and their messages arrived up to 5.24 s late (p99 5,186 ms); 470 of the 800 published had not reached them at all by the end.",
-      "Queue mode: the fast clients got every message at full rate (50 msgs/s, p99 9.90 ms) while the slow client read what it could (10 msgs/s), was told of 88 messages it would not get and was then disconnected (4008 slow consumer).",
+      "Naive mode: the one slow client held everyone up. The fast clients got 21.8 of 50 msgs/s; 470 of the 800 published never reached them by the end, and of those that did, the slowest took 5.24 s (p99 5,186 ms).",
+      "Queue mode: the fast clients got every message at full rate (50 msgs/s, p99 9.90 ms) while the slow client read what it could (10 msgs/s), was told of 88 messages it would not get and was disconnected as a slow consumer (4008).",
       "Same build, same load: per-client queues keep one slow reader from delaying everyone else.",
     ].join("\n"),
   );
@@ -62,4 +62,12 @@ Deno.test("demoTable puts the two modes side by side", () => {
   assert.match(lines[1], /^fast clients: msgs\/s each\s+21\.8 of 50\s+50 of 50$/);
   assert.match(lines.find((l) => l.startsWith("slow client: closed"))!, /none\s+4008×1$/);
   assert.equal(lines.length, 11);
+});
+
+Deno.test("demoVerdict describes a stalled client that read nothing and timed out", () => {
+  const stalled = { ...queue, slowPerSec: 0, slowGapped: 0, slowCloses: { "4009": 1 } };
+  assert.match(
+    demoVerdict({ ...stalledNaive, fastMax: 11.4 }, stalled),
+    /the slowest took 11\.4 ms .*\n.*the slow client read nothing and was disconnected for its unanswered pings \(4009\)\./,
+  );
 });
