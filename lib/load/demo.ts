@@ -119,10 +119,10 @@ async function main(args: string[]): Promise<number> {
       const pt = p.point;
       if (p.phase !== "measuring" || !pt || Math.floor(pt.t / 3) === shown[mode]) return;
       shown[mode] = Math.floor(pt.t / 3);
-      const fast = pt.perClientPerSec > 0
+      const fast = pt.measured > 0
         ? `fast clients ${fmtNum(pt.perClientPerSec)} msgs/s, p99 ${fmtMs(pt.p99)} ms`
         : "fast clients received nothing";
-      const slow = pt.slowP99 > 0 ? `; slow p99 ${fmtMs(pt.slowP99)} ms` : "";
+      const slow = pt.slowMeasured > 0 ? `; slow p99 ${fmtMs(pt.slowP99)} ms` : "";
       console.log(`  ${mode.padEnd(5)} ${pt.t.toFixed(0).padStart(3)} s: ${fast}${slow}`);
     };
     results = await Promise.all(

@@ -51,12 +51,15 @@ export interface TimelinePoint {
   receivedPerSec: number;
   /** Mean messages per second per fast client. */
   perClientPerSec: number;
-  /** Fast clients' latency in this interval, ms. */
+  /** Fast clients' latency in this interval, ms (0 when `measured` is 0). */
   p50: number;
   p99: number;
   max: number;
-  /** Slow clients' p99 in this interval (0 without slow clients). */
+  /** Latencies the fast clients recorded in this interval. */
+  measured: number;
+  /** Slow clients' p99 in this interval, ms (0 when `slowMeasured` is 0). */
   slowP99: number;
+  slowMeasured: number;
   rssBytes: number | undefined;
   cpuPercent: number | undefined;
 }

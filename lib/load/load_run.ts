@@ -258,7 +258,9 @@ export async function runLoad(config: LoadConfig, options: RunOptions = {}): Pro
       p50: window.fast.p50,
       p99: window.fast.p99,
       max: window.fast.max,
+      measured: window.fast.count,
       slowP99: window.slow.p99,
+      slowMeasured: window.slow.count,
       rssBytes: sample?.rssBytes,
       cpuPercent: sample?.cpuPercent,
     };

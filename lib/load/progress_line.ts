@@ -27,9 +27,9 @@ export function formatProgress(p: RunProgress): string {
     parts.push(
       `pub ${fmtNum(pt.publishedPerSec)}/s`,
       `recv ${fmtNum(pt.receivedPerSec)}/s (${fmtNum(pt.perClientPerSec)}/client)`,
-      `p99 ${fmtMs(pt.p99)} ms`,
+      pt.measured > 0 ? `p99 ${fmtMs(pt.p99)} ms` : "nothing received",
     );
-    if (pt.slowP99 > 0) parts.push(`slow p99 ${fmtMs(pt.slowP99)} ms`);
+    if (pt.slowMeasured > 0) parts.push(`slow p99 ${fmtMs(pt.slowP99)} ms`);
     if (pt.rssBytes !== undefined) {
       parts.push(`server ${fmtBytes(pt.rssBytes)}, ${fmtNum(pt.cpuPercent)} % CPU`);
     }

@@ -8,7 +8,7 @@
  * @module
  */
 import { fmtBytes, fmtCloses, fmtMs, fmtNum, fmtPct } from "./format.ts";
-import type { ClientResult, LoadResult } from "./load_result.ts";
+import type { ClientResult, LoadResult, TimelinePoint } from "./load_result.ts";
 import { capacityRows, clientRows } from "./report_rows.ts";
 import { describeLoad } from "./report_text.ts";
 import type { SequenceCounts } from "./sequence_checker.ts";
@@ -60,6 +60,9 @@ function countsRow(name: string, c: SequenceCounts): string[] {
 
 function timelineCharts(r: LoadResult): string[] {
   const t = r.timeline;
+  // An interval in which nothing arrived has no latency: leave a hole, not a 0.
+  const fast = (f: (p: TimelinePoint) => number) =>
+    t.map((p) => [p.t, p.measured > 0 ? f(p) : NaN] as const);
   const charts = [
     lineChart({
       title: "Fast clients' latency over time (per sample interval)",
@@ -67,9 +70,9 @@ function timelineCharts(r: LoadResult): string[] {
       yLabel: "ms",
       yFormat: (y) => fmtMs(y),
       series: [
-        { name: "fast p50", color: GOOD, points: t.map((p) => [p.t, p.p50]) },
-        { name: "fast p99", color: FAST, points: t.map((p) => [p.t, p.p99]) },
-        { name: "fast max", color: MAX, dashed: true, points: t.map((p) => [p.t, p.max]) },
+        { name: "fast p50", color: GOOD, points: fast((p) => p.p50) },
+        { name: "fast p99", color: FAST, points: fast((p) => p.p99) },
+        { name: "fast max", color: MAX, dashed: true, points: fast((p) => p.max) },
       ],
     }),
     ...(r.slowClients.count > 0
@@ -78,7 +81,11 @@ function timelineCharts(r: LoadResult): string[] {
         xLabel: "seconds into the measured window",
         yLabel: "ms",
         yFormat: (y) => fmtMs(y),
-        series: [{ name: "slow p99", color: SLOW, points: t.map((p) => [p.t, p.slowP99]) }],
+        series: [{
+          name: "slow p99",
+          color: SLOW,
+          points: t.map((p) => [p.t, p.slowMeasured > 0 ? p.slowP99 : NaN]),
+        }],
       })]
       : []),
     lineChart({
