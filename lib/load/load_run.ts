@@ -8,6 +8,7 @@
  * @module
  */
 import process from "node:process";
+import { httpGet } from "./http_get.ts";
 import { CapacityRamp, type StageMeasurement } from "./capacity_ramp.ts";
 import { LatencyHistogram, wallClockMs } from "./latency_histogram.ts";
 import { expectedPerClient, type LoadConfig, topicsOf } from "./load_config.ts";
@@ -53,14 +54,21 @@ interface Health {
 }
 
 async function health(url: string): Promise<Health> {
+  let answer: { status: number; text: string };
   try {
-    const res = await fetch(`${url}/healthz`);
-    return await res.json();
+    answer = await httpGet(`${url}/healthz`);
   } catch (err) {
     throw new Error(
-      `Cannot reach a Floodgate server at ${url} (${
+      `Cannot reach a Floodgate server: ${
         (err as Error).message
-      }); start one (deno task start) or pass --spawn`,
+      }; start one (deno task start) or pass --spawn`,
+    );
+  }
+  try {
+    return JSON.parse(answer.text);
+  } catch {
+    throw new Error(
+      `${url}/healthz answered ${answer.status} without JSON: is it a Floodgate server?`,
     );
   }
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { httpGet } from "./http_get.ts";
 
 /**
  * The samples of an exposition, keyed by series as written: `name` or
@@ -38,14 +39,7 @@ export function parsePrometheusText(text: string): Map<string, number> {
  * @throws {Error} when the server cannot be reached or does not answer 200.
  */
 export async function fetchMetrics(url: string): Promise<Map<string, number>> {
-  let res: Response;
-  try {
-    res = await fetch(url);
-  } catch (err) {
-    const cause = (err as Error).cause as Error | undefined;
-    throw new Error(`GET ${url} failed: ${cause?.message ?? (err as Error).message}`);
-  }
-  const text = await res.text();
-  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
+  const { status, text } = await httpGet(url);
+  if (status !== 200) throw new Error(`GET ${url} answered ${status}`);
   return parsePrometheusText(text);
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { httpGet } from "./http_get.ts";
 import { fetchMetrics } from "./prometheus_text.ts";
 
 /** One reading of the server's `/metrics`. */
@@ -106,12 +107,10 @@ export class ServerSampler {
    */
   async sampleClients(): Promise<void> {
     try {
-      const res = await fetch(`${this.#baseUrl}/stats`);
-      if (!res.ok) {
-        await res.body?.cancel();
-        throw new Error(`GET ${this.#baseUrl}/stats answered ${res.status}`);
-      }
-      const body = await res.json() as {
+      const url = `${this.#baseUrl}/stats`;
+      const { status, text } = await httpGet(url);
+      if (status !== 200) throw new Error(`GET ${url} answered ${status}`);
+      const body = JSON.parse(text) as {
         clients?: { id: string; dropped: number; coalesced: number; sent: { messages: number } }[];
       };
       for (const c of body.clients ?? []) {
