@@ -154,7 +154,7 @@ export function validateConfig(config: LoadConfig): void {
   need(config.largeRate > 0, `--large-rate must be > 0, got ${config.largeRate}`);
   need(
     config.durationSeconds > 0 && config.durationSeconds <= 3600,
-    `--duration must be 1–3600 seconds, got ${config.durationSeconds}`,
+    `--duration must be > 0 and ≤ 3600 seconds, got ${config.durationSeconds}`,
   );
   need(config.warmupSeconds >= 0, `--warmup must be ≥ 0 seconds, got ${config.warmupSeconds}`);
   need(config.sampleMs >= 100, `the sample interval must be ≥ 100 ms, got ${config.sampleMs}`);

@@ -82,10 +82,20 @@ function modeOf(config: LoadConfig): (i: number) => ReadMode {
       : { kind: "slow", slowMs: config.slowMs, jitterMs: config.jitterMs };
 }
 
-async function startPublishers(config: LoadConfig, topics: string[], wsUrl: string) {
+async function startPublishers(
+  config: LoadConfig,
+  topics: string[],
+  wsUrl: string,
+  requestLatency: LatencyHistogram,
+) {
   const transport = () =>
     config.publishOver === "ws" ? WsPublishTransport.connect(wsUrl) : Promise.resolve(undefined);
-  const common = { url: config.url, maxInFlight: config.maxInFlight, headers: config.headers };
+  const common = {
+    url: config.url,
+    maxInFlight: config.maxInFlight,
+    headers: config.headers,
+    requestLatency,
+  };
   const publishers: Publisher[] = [];
   for (let p = 0; p < config.publishers; p++) {
     const topic = topics[p % topics.length];
@@ -226,7 +236,8 @@ export async function runLoad(config: LoadConfig, options: RunOptions = {}): Pro
   }
 
   // Publish and warm up.
-  const publishers = await startPublishers(config, topics, wsUrl);
+  const requestLatency = new LatencyHistogram();
+  const publishers = await startPublishers(config, topics, wsUrl, requestLatency);
   const warmupStart = performance.now();
   while (performance.now() - warmupStart < config.warmupSeconds * 1000) {
     if (options.signal?.aborted) break;
@@ -328,6 +339,7 @@ export async function runLoad(config: LoadConfig, options: RunOptions = {}): Pro
     fleet,
     reports,
     publisherReports,
+    requestLatency: requestLatency.summary(),
     sampler,
     baseline,
     windowEnd,

@@ -19,6 +19,8 @@ export interface PublisherOptions {
   maxInFlight?: number;
   /** Extra request headers (e.g. Authorization), for the default HTTP transport. */
   headers?: Record<string, string>;
+  /** Round trips go here; pass one histogram to many publishers to pool them. */
+  requestLatency?: LatencyHistogram;
   /**
    * How to publish; {@linkcode Publisher.stop} closes it.
    * @default {httpTransport(url, headers)}
@@ -35,7 +37,7 @@ export interface PublisherReport {
   skipped: number;
   /** Highest seq the server reported, per topic. */
   lastSeqs: Record<string, number>;
-  /** Publish round-trip times (HTTP request, or WebSocket publish → ack). */
+  /** Publish round-trip times (HTTP request, or WebSocket publish → ack), of `requestLatency` when pooled. */
   requestMs: ReturnType<LatencyHistogram["summary"]>;
   /** JSON bytes of the items sent. */
   bytes: number;
@@ -56,7 +58,7 @@ export interface PublisherReport {
 export class Publisher {
   readonly #options: PublisherOptions;
   readonly #transport: PublishTransport;
-  readonly #requestMs = new LatencyHistogram();
+  readonly #requestMs: LatencyHistogram;
   readonly #inFlight = new Set<Promise<void>>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #sent = 0;
@@ -73,6 +75,7 @@ export class Publisher {
     }
     this.#options = options;
     this.#transport = options.transport ?? httpTransport(options.url, options.headers);
+    this.#requestMs = options.requestLatency ?? new LatencyHistogram();
   }
 
   /** Publishes the server accepted so far. */

@@ -83,8 +83,8 @@ export function formatReport(r: LoadResult): string {
     }/s of ${
       fmtNum(r.publish.offeredPerSec)
     }/s offered), failed ${r.publish.failed}, skipped ${r.publish.skipped}; round trip p50 ${
-      fmtMs(r.publish.requestMs?.p50 ?? 0)
-    } ms, p99 ${fmtMs(r.publish.requestMs?.p99 ?? 0)} ms`,
+      fmtMs(r.publish.requestMs.p50)
+    } ms, p99 ${fmtMs(r.publish.requestMs.p99)} ms`,
   );
   const from = r.latency.from === "sentAt" ? "publisher send → receipt" : "server ts → receipt";
   lines.push(`Latency ms   fast clients (${from}): ${latencyLine(r.latency.fast)}`);

@@ -196,7 +196,7 @@ export class Subscriber {
     while (!this.#stopped) {
       const event = await raw.read();
       if (!event) {
-        if (!this.#stopped) this.#close ??= ENDED_WITHOUT_CLOSE;
+        if (!this.#stopped) this.#close ??= { ...ENDED_WITHOUT_CLOSE };
         return;
       }
       if (event.kind === "close") {
@@ -223,7 +223,7 @@ export class Subscriber {
       clearTimeout(timer);
       if (event === "timeout") return;
       if (event === undefined) {
-        this.#close ??= ENDED_WITHOUT_CLOSE;
+        this.#close ??= { ...ENDED_WITHOUT_CLOSE };
         return;
       }
       if (event.kind === "close") {

@@ -34,6 +34,8 @@ export interface RunParts {
   fleet: SubscriberFleet;
   reports: FleetReport[];
   publisherReports: PublisherReport[];
+  /** All publishers' round trips, pooled. */
+  requestLatency: LatencySummary;
   sampler: ServerSampler;
   /** Server samples at the measured window's start and end, and after settling. */
   baseline: ServerSample | undefined;
@@ -77,7 +79,6 @@ export function summarizeRun(p: RunParts): LoadResult {
   const connect = fleet.connectStats;
   const sumPub = (f: (r: PublisherReport) => number) =>
     p.publisherReports.reduce((a, r) => a + f(r), 0);
-  const requestMs = p.publisherReports.map((r) => r.requestMs).sort((a, b) => b.p99 - a.p99)[0];
   const samples = [...sampler.samples];
   const delta = (f: (s: ServerSample) => number) =>
     p.baseline && p.windowEnd ? f(p.windowEnd) - f(p.baseline) : undefined;
@@ -147,7 +148,7 @@ export function summarizeRun(p: RunParts): LoadResult {
       acceptedPerSec: p.timeline.length > 0
         ? p.timeline.reduce((a, t) => a + t.publishedPerSec, 0) / p.timeline.length
         : 0,
-      requestMs,
+      requestMs: p.requestLatency,
       bytes: sumPub((r) => r.bytes),
     },
     latency: {
