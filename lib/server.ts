@@ -8,10 +8,12 @@
 import type { Bus } from "./bus/bus.ts";
 import { MemoryBus } from "./bus/bus_memory.ts";
 import type { Settings } from "./config/settings.ts";
+import { webAssetsLoader } from "./dashboard/assets.ts";
 import { createApp } from "./http/app.ts";
 import { Hub } from "./hub/hub.ts";
 import { Logger } from "./log/logger.ts";
 import { createMetrics } from "./metrics/metrics.ts";
+import { startMetricsTopic } from "./metrics/metrics_topic.ts";
 import { startSummaryLog } from "./metrics/summary.ts";
 import { DenoUpgrader } from "./transport/deno_upgrader.ts";
 import type { Upgrader } from "./transport/socket.ts";
@@ -83,6 +85,7 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
     upgrader,
     logger,
     maxBodyBytes: settings.maxBodyBytes,
+    web: webAssetsLoader(),
   });
   const stopSummary = startSummaryLog(hub, logger, settings.statsIntervalMs);
 
@@ -94,6 +97,11 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
   const addr = server.addr;
   const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
   const url = `http://${host}:${addr.port}`;
+  const stopMetricsTopic = startMetricsTopic(hub, {
+    intervalMs: settings.metricsIntervalMs,
+    instance: `${addr.hostname}:${addr.port}`,
+    logger,
+  });
   logger.info("server.listen", {
     url,
     mode: settings.mode,
@@ -113,6 +121,7 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
       shuttingDown ??= (async () => {
         logger.info("server.shutdown", { clients: hub.clientCount });
         stopSummary();
+        stopMetricsTopic();
         await hub.shutdown(settings.shutdownTimeoutMs);
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([

@@ -30,6 +30,7 @@ export interface Settings {
   slowFanoutMs: number;
   shutdownTimeoutMs: number;
   statsIntervalMs: number;
+  metricsIntervalMs: number;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
 }
 
@@ -192,6 +193,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "duration",
     default: "5s",
     doc: "Interval of the summary log line; 0 turns it off",
+  },
+  {
+    key: "metricsIntervalMs",
+    flag: "metrics-interval",
+    kind: "duration",
+    default: "1s",
+    doc:
+      "Interval of the server's own metrics on the $metrics topic (for the dashboard); 0 turns it off",
   },
   {
     key: "logLevel",

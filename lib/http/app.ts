@@ -19,6 +19,8 @@ import { ProtocolError } from "../protocol/protocol_error.ts";
 import { isSystemTopic, validateTopic } from "../protocol/topic_name.ts";
 import type { Upgrader } from "../transport/socket.ts";
 import type { ClientSession } from "../hub/client_session.ts";
+import type { WebAssets } from "../dashboard/assets.ts";
+import { mountWebRoutes } from "./web_routes.ts";
 
 /** What the app needs. */
 export interface AppOptions {
@@ -31,6 +33,8 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Most items in one `POST /publish` array. @default {1000} */
   maxBatchItems?: number;
+  /** The dashboard page and scripts for `/`, `/client.js`, `/dashboard.js`; none without. */
+  web?: () => Promise<WebAssets>;
 }
 
 /** Sends the JSON error body every route uses: `{"error": {"code", "message"}}`. */
@@ -162,6 +166,8 @@ export function createApp(options: AppOptions): Hono {
     const snap = await hub.snapshot(topic);
     return c.json({ topic, epoch: bus.epoch, seq: snap.seq, state: snap.state ?? {} });
   });
+
+  if (options.web) mountWebRoutes(app, options.web);
 
   app.get("/healthz", (c) => {
     const busHealth = bus.health();

@@ -61,8 +61,10 @@ export class HubCounters {
   #queueDelay: Histogram = histogram();
   /** …since the last {@linkcode HubCounters.takeWindowDelay}… */
   #windowDelay: Histogram = histogram();
-  /** …and recorded but not yet merged into the two above (one record per frame). */
+  /** …and recorded but not yet merged into the ones above (one record per frame). */
   #pendingDelay: Histogram = histogram();
+  /** Windows of other readers (see {@linkcode HubCounters.delayWindow}). */
+  readonly #readerWindows = new Set<Histogram>();
 
   /** Records a frame written by a queue. */
   frameSent(frame: BuiltFrame, now: number): void {
@@ -83,10 +85,31 @@ export class HubCounters {
     return p;
   }
 
+  /**
+   * A queue-delay window of the caller's own, so that several readers (the
+   * summary log, the `$metrics` publisher) do not reset each other's windows.
+   */
+  delayWindow(): { take(): Percentiles; close(): void } {
+    const h = histogram();
+    this.#readerWindows.add(h);
+    return {
+      take: () => {
+        this.#mergeDelay();
+        const p = percentiles(h);
+        h.reset();
+        return p;
+      },
+      close: () => {
+        this.#readerWindows.delete(h);
+      },
+    };
+  }
+
   #mergeDelay(): void {
     if (this.#pendingDelay.totalCount === 0) return;
     this.#queueDelay.add(this.#pendingDelay);
     this.#windowDelay.add(this.#pendingDelay);
+    for (const h of this.#readerWindows) h.add(this.#pendingDelay);
     this.#pendingDelay.reset();
   }
 
