@@ -217,34 +217,47 @@ browserTest("past a few hundred keys the grid mounts only the cards in view", as
   });
 });
 
-browserTest("/client.js runs the README's browser example", async () => {
-  await withServer({}, async (server) => {
-    await withBrowser(async (browser) => {
-      const page = await browser.context.newPage();
-      await page.goto(`${server.url}/healthz`);
-      const result = page.evaluate(async () => {
-        const sdk = "/client.js"; // the server's bundle, as a page would load it
-        const { connect } = await import(sdk);
-        const fg = connect("/ws");
-        const sessions = fg.state("sessions");
-        const seen: string[] = [];
-        fg.subscribe("sessions", (msg: { key: string; data: { status: string } }) => {
-          seen.push(`${msg.key}=${msg.data.status}`);
-        });
-        await new Promise<void>((resolve) => {
-          sessions.onChange(() => {
-            if (sessions.size === 2) resolve();
+browserTest(
+  "/client.js runs the README's browser example from a page of another origin",
+  async () => {
+    await withServer({}, async (server) => {
+      await withBrowser(async (browser) => {
+        // A page served from another origin (another port), like an app using the SDK.
+        const site = Deno.serve(
+          { hostname: "127.0.0.1", port: 0, onListen() {} },
+          () =>
+            new Response("<!doctype html><title>app</title>", {
+              headers: { "content-type": "text/html" },
+            }),
+        );
+        const page = await browser.context.newPage();
+        await page.goto(`http://127.0.0.1:${site.addr.port}/`);
+        const result = page.evaluate(async (base) => {
+          const { connect } = await import(`${base}/client.js`);
+          const fg = connect(`${base.replace("http", "ws")}/ws`);
+          const sessions = fg.state("sessions");
+          const seen: string[] = [];
+          fg.subscribe("sessions", (msg: { key: string; data: { status: string } }) => {
+            seen.push(`${msg.key}=${msg.data.status}`);
           });
-        });
-        await fg.close();
-        return { seen, state: sessions.toObject() };
+          await new Promise<void>((resolve) => {
+            sessions.onChange(() => {
+              if (sessions.size === 2) resolve();
+            });
+          });
+          await fg.close();
+          return { seen, state: sessions.toObject() };
+        }, server.url).finally(() => site.shutdown());
+        const settled = result.then(() => {}, () => {}); // awaited below; no unhandled rejection
+        await Promise.race([
+          waitUntil(() => server.hub.snapshotStats().topics === 1, 5000, "the subscription"),
+          settled,
+        ]);
+        await publish(server, sessions(2, () => "busy"));
+        const { seen, state } = await result;
+        assert.deepEqual(seen, ["s-1=busy", "s-2=busy"]);
+        assert.deepEqual(Object.keys(state), ["s-1", "s-2"]);
       });
-      await waitUntil(() => server.hub.clientCount === 1, 5000, "the browser to connect");
-      await waitUntil(() => server.hub.snapshotStats().topics === 1, 5000, "the subscription");
-      await publish(server, sessions(2, () => "busy"));
-      const { seen, state } = await result;
-      assert.deepEqual(seen, ["s-1=busy", "s-2=busy"]);
-      assert.deepEqual(Object.keys(state), ["s-1", "s-2"]);
     });
-  });
-});
+  },
+);

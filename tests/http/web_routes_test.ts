@@ -20,6 +20,7 @@ Deno.test("GET /client.js serves the SDK as one ES module", async () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("content-type"), "text/javascript; charset=utf-8");
     assert.equal(res.headers.get("cache-control"), "no-cache");
+    assert.equal(res.headers.get("access-control-allow-origin"), "*", "importable from any page");
     const code = await res.text();
     assert.match(code, /export\{[^}]*\bconnect\b/);
     assert.doesNotMatch(code, /^\s*import\b/m, "self-contained: no imports to resolve");
