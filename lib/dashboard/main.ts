@@ -60,6 +60,12 @@ function storedTheme(): Theme {
   return (THEMES as readonly string[]).includes(value) ? value as Theme : "auto";
 }
 
+/** The palette a theme choice shows: `auto` follows the system. */
+function themeOf(theme: Theme): "light" | "dark" {
+  if (theme !== "auto") return theme;
+  return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+}
+
 function start(): DashboardHandle {
   const params = new URLSearchParams(location.search);
   let topic = params.get("topic") ?? localStorage.getItem("floodgate.topic") ?? "sessions";
@@ -124,8 +130,7 @@ function start(): DashboardHandle {
     render() {
       if (themeDirty) {
         themeDirty = false;
-        if (theme === "auto") delete document.documentElement.dataset.theme;
-        else setData(document.documentElement, "theme", theme);
+        setData(document.documentElement, "theme", themeOf(theme));
         setText(themeButton, `Theme: ${theme}`);
         chart.invalidate();
       }
@@ -221,7 +226,7 @@ function start(): DashboardHandle {
   addEventListener("scroll", () => grid.markLayout(), { passive: true });
   addEventListener("resize", relayout);
   matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
-    chart.invalidate();
+    themeDirty = true;
     scheduler.request();
   });
   themeButton.addEventListener("click", () => {

@@ -111,3 +111,16 @@ export class TcpProxy {
     }
   }
 }
+
+/** Runs `fn` with a proxy to `targetPort` and always closes it. */
+export async function withProxy(
+  targetPort: number,
+  fn: (proxy: TcpProxy) => Promise<void>,
+): Promise<void> {
+  const proxy = TcpProxy.start(targetPort);
+  try {
+    await fn(proxy);
+  } finally {
+    await proxy.close();
+  }
+}

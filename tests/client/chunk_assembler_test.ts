@@ -2,43 +2,7 @@ import assert from "node:assert/strict";
 import { ChunkAssembler, ChunkError } from "../../lib/client/chunk_assembler.ts";
 import type { ChunkFrame } from "../../lib/client/wire.ts";
 import { msgpackCodec } from "../../lib/client/codec.ts";
-import { utf8Length } from "../../lib/protocol/encode.ts";
-
-/** Splits `text` into chunk frames of at most `size` characters, as issue 4's server will. */
-function chunkText(id: string | number, text: string, size: number): ChunkFrame[] {
-  const parts: string[] = [];
-  for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size));
-  return [
-    {
-      type: "chunked.start",
-      messageId: id,
-      totalChunks: parts.length,
-      totalBytes: utf8Length(text),
-    },
-    ...parts.map((data, chunkIndex): ChunkFrame => ({
-      type: "chunked.data",
-      messageId: id,
-      chunkIndex,
-      data,
-    })),
-    { type: "chunked.end", messageId: id },
-  ];
-}
-
-function chunkBytes(id: number, bytes: Uint8Array, size: number): ChunkFrame[] {
-  const parts: Uint8Array[] = [];
-  for (let i = 0; i < bytes.length; i += size) parts.push(bytes.subarray(i, i + size));
-  return [
-    { type: "chunked.start", messageId: id, totalChunks: parts.length, totalBytes: bytes.length },
-    ...parts.map((data, chunkIndex): ChunkFrame => ({
-      type: "chunked.data",
-      messageId: id,
-      chunkIndex,
-      data,
-    })),
-    { type: "chunked.end", messageId: id },
-  ];
-}
+import { chunkFrames } from "../_support/chunk_frames.ts";
 
 function feed(a: ChunkAssembler, frames: ChunkFrame[]): (string | Uint8Array)[] {
   const out: (string | Uint8Array)[] = [];
@@ -61,7 +25,7 @@ const bigFrame = JSON.stringify({
 
 Deno.test("ChunkAssembler reassembles a JSON frame split into text chunks", () => {
   const a = new ChunkAssembler();
-  const frames = chunkText("m1", bigFrame, 16 * 1024);
+  const frames = chunkFrames("m1", bigFrame, 16 * 1024);
   assert.ok(frames.length > 5, "several chunks");
   assert.deepEqual(feed(a, frames), [bigFrame]);
   assert.equal(a.pendingBytes, 0);
@@ -71,8 +35,8 @@ Deno.test("ChunkAssembler reassembles a JSON frame split into text chunks", () =
 Deno.test("ChunkAssembler reassembles MessagePack bytes and interleaves two transfers", () => {
   const a = new ChunkAssembler();
   const bytes = msgpackCodec.encode(JSON.parse(bigFrame)) as Uint8Array;
-  const one = chunkBytes(1, bytes, 10_000);
-  const two = chunkText(2, '{"type":"message","topic":"t","seq":1,"ts":1,"data":"small"}', 10);
+  const one = chunkFrames(1, bytes, 10_000);
+  const two = chunkFrames(2, '{"type":"message","topic":"t","seq":1,"ts":1,"data":"small"}', 10);
   // Interleave: all of two's frames between one's first and second data frame.
   const interleaved = [one[0], one[1], ...two, ...one.slice(2)];
   const [small, big] = feed(a, interleaved);
@@ -83,7 +47,7 @@ Deno.test("ChunkAssembler reassembles MessagePack bytes and interleaves two tran
 
 Deno.test("ChunkAssembler refuses a declared size over maxMessageBytes and ignores the rest", () => {
   const a = new ChunkAssembler({ maxMessageBytes: 1000 });
-  const frames = chunkText("big", bigFrame, 500);
+  const frames = chunkFrames("big", bigFrame, 500);
   assert.throws(
     () => a.push(frames[0]),
     (e) => e instanceof ChunkError && e.code === "chunk_too_large",

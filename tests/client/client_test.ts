@@ -4,7 +4,7 @@ import { connect, type FloodgateClient } from "../../lib/client/client.ts";
 import type { GapEvent, Message, OpenEvent } from "../../lib/client/events.ts";
 import { startServer } from "../../lib/server.ts";
 import { publish, testSettings, withServer, wsUrl } from "../_support/server.ts";
-import { TcpProxy } from "../_support/tcp_proxy.ts";
+import { withProxy } from "../_support/tcp_proxy.ts";
 import { waitUntil } from "../_support/wait.ts";
 
 /** Records a client's events. */
@@ -26,6 +26,15 @@ function record(fg: FloodgateClient) {
   return log;
 }
 
+/** A client subscribed to `topic` (subscription confirmed), recording its messages. */
+async function subscribed(url: string, topic: string) {
+  const fg = connect(url);
+  const got: Message[] = [];
+  fg.subscribe(topic, (m) => got.push(m));
+  await waitUntil(() => fg.lastSeq(topic) === 0, 5000, "subscribed");
+  return { fg, got };
+}
+
 async function serverState(url: string, topic: string) {
   return await (await fetch(`${url}/topics/${topic}/state`)).json();
 }
@@ -34,11 +43,8 @@ Deno.test("connect delivers messages in order and answers the server's pings", a
   // Pings every 100 ms, unanswered ones close after 300 ms: a client that does
   // not pong would be closed with 4009 within the second this test waits.
   await withServer({ heartbeatMs: 100, heartbeatTimeoutMs: 300 }, async (server) => {
-    const fg = connect(wsUrl(server));
-    const got: Message[] = [];
-    fg.subscribe("t", (m) => got.push(m));
+    const { fg, got } = await subscribed(wsUrl(server), "t");
     const log = record(fg);
-    await waitUntil(() => fg.status === "open" && fg.lastSeq("t") === 0, 5000, "subscribed");
     for (let i = 1; i <= 5; i++) await publish(server, { topic: "t", data: i });
     await waitUntil(() => got.length === 5, 5000, "5 messages");
     await new Promise((r) => setTimeout(r, 1000));
@@ -55,10 +61,7 @@ Deno.test("connect delivers messages in order and answers the server's pings", a
 
 Deno.test("a batch frame is unpacked into its messages, in order", async () => {
   await withServer({}, async (server) => {
-    const fg = connect(wsUrl(server));
-    const got: Message[] = [];
-    fg.subscribe("t", (m) => got.push(m));
-    await waitUntil(() => fg.lastSeq("t") === 0, 5000, "subscribed");
+    const { fg, got } = await subscribed(wsUrl(server), "t");
     const framesBefore = fg.stats.frames;
     await publish(server, Array.from({ length: 20 }, (_, i) => ({ topic: "t", data: i })));
     await waitUntil(() => got.length === 20, 5000, "20 messages");
@@ -90,8 +93,7 @@ Deno.test("state() follows the snapshot and keyed messages, reporting changed ke
 
 Deno.test("after the connection drops, the client reconnects and resumes every topic from its last seq", async () => {
   await withServer({}, async (server) => {
-    const proxy = TcpProxy.start(server.port);
-    try {
+    await withProxy(server.port, async (proxy) => {
       const fg = connect(`ws://127.0.0.1:${proxy.port}/ws`, {
         httpUrl: server.url,
         reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
@@ -139,16 +141,13 @@ Deno.test("after the connection drops, the client reconnects and resumes every t
         "the keyed store matches the server",
       );
       await fg.close();
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 });
 
 Deno.test("a resume with nothing missed gets neither a gap nor a second snapshot", async () => {
   await withServer({}, async (server) => {
-    const proxy = TcpProxy.start(server.port);
-    try {
+    await withProxy(server.port, async (proxy) => {
       await publish(server, { topic: "s", key: "a", data: 1 });
       const fg = connect(`ws://127.0.0.1:${proxy.port}/ws`, {
         reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
@@ -163,9 +162,7 @@ Deno.test("a resume with nothing missed gets neither a gap nor a second snapshot
       assert.deepEqual(log.snapshots, [1]);
       assert.deepEqual(log.gaps, []);
       await fg.close();
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 });
 
@@ -223,8 +220,7 @@ Deno.test("a server restart changes the epoch: the client reconnects and replace
 
 Deno.test("a server that goes silent is declared dead and the client reconnects", async () => {
   await withServer({}, async (server) => {
-    const proxy = TcpProxy.start(server.port);
-    try {
+    await withProxy(server.port, async (proxy) => {
       const fg = connect(`ws://127.0.0.1:${proxy.port}/ws`, {
         livenessTimeoutMs: 300,
         reconnect: { initialDelayMs: 50, maxDelayMs: 100 },
@@ -240,18 +236,13 @@ Deno.test("a server that goes silent is declared dead and the client reconnects"
       await publish(server, { topic: "t", data: "after" });
       await waitUntil(() => fg.lastSeq("t") === 1, 5000, "delivery after the reconnect");
       await fg.close();
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 });
 
 Deno.test("publish over WebSocket resolves with the seq; a refused publish rejects with its code", async () => {
   await withServer({}, async (server) => {
-    const fg = connect(wsUrl(server));
-    const got: Message[] = [];
-    fg.subscribe("t", (m) => got.push(m));
-    await waitUntil(() => fg.lastSeq("t") === 0, 5000, "subscribed");
+    const { fg, got } = await subscribed(wsUrl(server), "t");
     assert.equal(await fg.publish("t", { hello: 1 }, { key: "k" }), 1);
     await assert.rejects(
       fg.publish("$metrics", 1),

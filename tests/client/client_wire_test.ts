@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { connect, type FloodgateClient } from "../../lib/client/client.ts";
 import { type Codec, jsonCodec, msgpackCodec } from "../../lib/client/codec.ts";
 import type { Message } from "../../lib/client/events.ts";
-import type { ChunkFrame } from "../../lib/client/wire.ts";
 import { utf8Length } from "../../lib/protocol/encode.ts";
+import { chunkFrames } from "../_support/chunk_frames.ts";
 import { type PeerConnection, ScriptedPeer } from "../_support/scripted_peer.ts";
 import { waitUntil } from "../_support/wait.ts";
 
@@ -39,22 +39,6 @@ async function withPeer(
     await fg?.close();
     await peer.close();
   }
-}
-
-function chunks(id: number, whole: string | Uint8Array, size: number): ChunkFrame[] {
-  const parts: (string | Uint8Array)[] = [];
-  for (let i = 0; i < whole.length; i += size) parts.push(whole.slice(i, i + size));
-  const totalBytes = typeof whole === "string" ? utf8Length(whole) : whole.byteLength;
-  return [
-    { type: "chunked.start", messageId: id, totalChunks: parts.length, totalBytes },
-    ...parts.map((data, chunkIndex): ChunkFrame => ({
-      type: "chunked.data",
-      messageId: id,
-      chunkIndex,
-      data,
-    })),
-    { type: "chunked.end", messageId: id },
-  ];
 }
 
 /** A 424 KB state tree like the one in the large-payload issue. */
@@ -132,7 +116,7 @@ for (const codec of [jsonCodec, msgpackCodec]) {
       });
       const size = typeof whole === "string" ? utf8Length(whole) : whole.byteLength;
       assert.ok(size > 400_000, `a large frame (${size} bytes)`);
-      const frames = chunks(7, whole, 64 * 1024);
+      const frames = chunkFrames(7, whole, 64 * 1024);
       send(c, codec, frames[0]);
       send(c, codec, frames[1]);
       send(c, codec, { type: "message", topic: "small", seq: 1, ts: 1, data: "hi" });
@@ -158,7 +142,7 @@ Deno.test("a chunked message over the client's limit is discarded with an error,
     const c = await peer.connection();
     greet(c, jsonCodec, ["t"]);
     const whole = jsonCodec.encode({ type: "message", topic: "t", seq: 1, ts: 1, data: tabsTree });
-    for (const f of chunks(1, whole as string, 64 * 1024)) send(c, jsonCodec, f);
+    for (const f of chunkFrames(1, whole as string, 64 * 1024)) send(c, jsonCodec, f);
     send(c, jsonCodec, { type: "message", topic: "t", seq: 2, ts: 2, data: "next" });
     await waitUntil(() => got.length === 1, 5000, "the next message");
     assert.deepEqual(errors, ["chunk_too_large"]);

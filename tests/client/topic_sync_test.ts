@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Emitter } from "../../lib/client/emitter.ts";
 import type { ClientEvents, GapEvent, Message } from "../../lib/client/events.ts";
 import { type FetchedState, TopicSync } from "../../lib/client/topic_sync.ts";
+import type { GapFrame, GapReason } from "../../lib/protocol/frames.ts";
 
 interface Harness {
   sync: TopicSync;
@@ -38,6 +39,10 @@ function msg(
   return { type: "message", topic: "sessions", seq, ts: seq, data, ...(key && { key }), ...extra };
 }
 
+function gap(fromSeq: number, toSeq: number, reason: GapReason): GapFrame {
+  return { type: "gap", topic: "sessions", fromSeq, toSeq, reason };
+}
+
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 Deno.test("TopicSync skips duplicates and reports seq jumps as missing gaps", () => {
@@ -60,7 +65,7 @@ Deno.test("TopicSync refetches a keyed topic after a live gap and re-applies new
   const h = harness();
   h.sync.subscribed(0);
   h.sync.message(msg(1, "a", { v: 1 }));
-  h.sync.gapFrame({ type: "gap", topic: "sessions", fromSeq: 2, toSeq: 4, reason: "dropped" });
+  h.sync.gapFrame(gap(2, 4, "dropped"));
   assert.equal(h.gaps[0].refetch, true);
   assert.equal(h.sync.state.stale, true);
   assert.equal(h.fetches.length, 1, "one refetch started");
@@ -79,11 +84,11 @@ Deno.test("TopicSync does not refetch for coalesced gaps unless the topic carrie
   const h = harness();
   h.sync.subscribed(0);
   h.sync.message(msg(1, "a"));
-  h.sync.gapFrame({ type: "gap", topic: "sessions", fromSeq: 2, toSeq: 2, reason: "coalesced" });
+  h.sync.gapFrame(gap(2, 2, "coalesced"));
   assert.equal(h.fetches.length, 0);
   assert.equal(h.gaps[0].refetch, false);
   h.sync.message(msg(3, "a", { x: 1 }, { patch: true }));
-  h.sync.gapFrame({ type: "gap", topic: "sessions", fromSeq: 4, toSeq: 4, reason: "coalesced" });
+  h.sync.gapFrame(gap(4, 4, "coalesced"));
   assert.equal(h.fetches.length, 1, "a coalesced patch may have carried fields");
 });
 
@@ -91,12 +96,12 @@ Deno.test("TopicSync leaves non-keyed topics alone on gaps and honours refetchOn
   const plain = harness();
   plain.sync.subscribed(0);
   plain.sync.message(msg(1));
-  plain.sync.gapFrame({ type: "gap", topic: "sessions", fromSeq: 2, toSeq: 3, reason: "dropped" });
+  plain.sync.gapFrame(gap(2, 3, "dropped"));
   assert.equal(plain.fetches.length, 0);
   const off = harness(false);
   off.sync.subscribed(0);
   off.sync.message(msg(1, "k"));
-  off.sync.gapFrame({ type: "gap", topic: "sessions", fromSeq: 2, toSeq: 3, reason: "dropped" });
+  off.sync.gapFrame(gap(2, 3, "dropped"));
   assert.equal(off.fetches.length, 0);
   assert.equal(off.sync.state.stale, true, "the app can still see the store is stale");
 });
@@ -106,13 +111,7 @@ Deno.test("TopicSync waits for the resume's snapshot instead of refetching", () 
   h.sync.subscribed(0);
   h.sync.message(msg(1, "a"));
   h.sync.beginRound(false);
-  h.sync.gapFrame({
-    type: "gap",
-    topic: "sessions",
-    fromSeq: 2,
-    toSeq: 9,
-    reason: "history_exceeded",
-  });
+  h.sync.gapFrame(gap(2, 9, "history_exceeded"));
   h.sync.snapshot({ type: "snapshot", topic: "sessions", seq: 9, state: { a: 9, b: 8 } });
   h.sync.subscribed(9);
   assert.equal(h.fetches.length, 0);
@@ -125,13 +124,7 @@ Deno.test("TopicSync refetches at subscribed when a resume gap came without a sn
   h.sync.subscribed(0);
   h.sync.message(msg(1, "a"));
   h.sync.beginRound(false);
-  h.sync.gapFrame({
-    type: "gap",
-    topic: "sessions",
-    fromSeq: 2,
-    toSeq: 3,
-    reason: "history_exceeded",
-  });
+  h.sync.gapFrame(gap(2, 3, "history_exceeded"));
   assert.equal(h.fetches.length, 0, "not before subscribed");
   h.sync.subscribed(3);
   assert.equal(h.fetches.length, 1);
@@ -141,20 +134,14 @@ Deno.test("TopicSync restarts seqs on an epoch change and ignores a refetch from
   const h = harness();
   h.sync.subscribed(0);
   for (let s = 1; s <= 50; s++) h.sync.message(msg(s, `k${s % 3}`));
-  h.sync.gapFrame({ type: "gap", topic: "sessions", fromSeq: 51, toSeq: 51, reason: "dropped" });
+  h.sync.gapFrame(gap(51, 51, "dropped"));
   h.epoch.value = "e2";
   h.sync.beginRound(true);
   assert.equal(h.sync.lastSeq, 0);
   h.fetches[0].resolve({ epoch: "e1", seq: 51, state: { old: 1 } });
   await tick();
   assert.equal(h.sync.state.has("old"), false, "the old epoch's answer was dropped");
-  h.sync.gapFrame({
-    type: "gap",
-    topic: "sessions",
-    fromSeq: 1,
-    toSeq: 2,
-    reason: "epoch_changed",
-  });
+  h.sync.gapFrame(gap(1, 2, "epoch_changed"));
   h.sync.snapshot({ type: "snapshot", topic: "sessions", seq: 2, state: { fresh: true } });
   h.sync.subscribed(2);
   h.sync.message(msg(3, "fresh", false));
