@@ -9,89 +9,20 @@
  */
 import { validateTopic } from "../protocol/topic_name.ts";
 import type { GapFrame, MessageFrame, SnapshotFrame } from "../protocol/frames.ts";
-import { backoffDelay, type BackoffOptions } from "./backoff.ts";
-import { ChunkAssembler, ChunkError, type ChunkLimits } from "./chunk_assembler.ts";
+import { backoffDelay } from "./backoff.ts";
+import { ChunkAssembler, ChunkError } from "./chunk_assembler.ts";
+import type { ClientStats, ConnectOptions, Subscription } from "./connect_options.ts";
+import { FloodgateError } from "./floodgate_error.ts";
+import { fetchTopicState, httpBaseOf, resolveSocketUrl } from "./http.ts";
 import { type Codec, codecByName, codecForProtocol, type CodecName, jsonCodec } from "./codec.ts";
+
+export type { ClientStats, ConnectOptions, Subscription };
+export { FloodgateError };
 import { Emitter } from "./emitter.ts";
 import type { ClientEvents, ConnectionStatus, MessageHandler } from "./events.ts";
 import type { KeyedState } from "./keyed_state.ts";
 import { type FetchedState, TopicSync, type TopicSyncContext } from "./topic_sync.ts";
 import { isChunkFrame } from "./wire.ts";
-
-/** Options of {@linkcode connect}. */
-export interface ConnectOptions {
-  /**
-   * Token sent as `?token=` on every connect and as `Authorization: Bearer` on
-   * state refetches. A function is called before each connect, so it can
-   * renew an expiring token.
-   */
-  token?: string | (() => string | Promise<string>);
-  /** Topics to subscribe to at once (without handlers; read them with `on("message")` or `state()`). */
-  topics?: string[];
-  /**
-   * Wire codec. `"msgpack"` asks for the `floodgate.v1.msgpack` subprotocol; the
-   * codec actually used is the one the server selects (JSON when it selects none).
-   * @default {"json"}
-   */
-  codec?: CodecName;
-  /** Reconnect delays, or `false` to stay closed after the first close. */
-  reconnect?: BackoffOptions | false;
-  /**
-   * Declare the connection dead (and reconnect) when no frame arrived for this
-   * long. The server pings at least every `heartbeatMs` (from `welcome`).
-   * @default {2 × heartbeatMs + 5000}
-   */
-  livenessTimeoutMs?: number;
-  /**
-   * Give up on a connection attempt without `welcome` after this long.
-   * @default {10000}
-   */
-  connectTimeoutMs?: number;
-  /** Limits on reassembling chunked frames. */
-  chunks?: ChunkLimits;
-  /**
-   * After a gap on a keyed topic, refetch its state with
-   * `GET /topics/:topic/state` and replace the store.
-   * @default {true}
-   */
-  refetchOnGap?: boolean;
-  /**
-   * Base URL of the HTTP API, for state refetches.
-   * @default {the WebSocket URL with http(s) and without the trailing /ws}
-   */
-  httpUrl?: string;
-  /** WebSocket implementation. @default {globalThis.WebSocket} */
-  WebSocket?: typeof WebSocket;
-  /** fetch implementation. @default {globalThis.fetch} */
-  fetch?: typeof fetch;
-  /** Random source for the backoff jitter. @default {Math.random} */
-  random?: () => number;
-}
-
-/** A topic subscription. */
-export interface Subscription {
-  readonly topic: string;
-  /** The topic's keyed state. */
-  readonly state: KeyedState;
-  /** Removes this subscription's handler; the topic is unsubscribed when none is left. */
-  unsubscribe(): void;
-}
-
-/** Running totals of a client. */
-export interface ClientStats {
-  /** Messages handed to handlers. */
-  messages: number;
-  /** WebSocket messages received. */
-  frames: number;
-  /** Gaps seen (server frames and seq jumps). */
-  gaps: number;
-  /** Duplicate messages skipped. */
-  duplicates: number;
-  /** Reconnect attempts. */
-  reconnects: number;
-  /** Chunked frames reassembled. */
-  chunkedFrames: number;
-}
 
 /** Client close code used when the client abandons a dead or stuck connection. */
 export const CLIENT_LIVENESS_CLOSE = 4000;
@@ -102,40 +33,6 @@ interface Pending<T> {
   resolve(value: T): void;
   reject(err: Error): void;
   sentAt: number;
-}
-
-/** An `error` frame from the server, or a failed request. */
-export class FloodgateError extends Error {
-  /** The protocol's error code, e.g. `forbidden`. */
-  readonly code: string;
-
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = "FloodgateError";
-    this.code = code;
-  }
-}
-
-function resolveUrl(url: string | URL): URL {
-  const base = (globalThis as { location?: { href: string } }).location?.href;
-  const u = new URL(url, base);
-  if (u.protocol === "http:") u.protocol = "ws:";
-  else if (u.protocol === "https:") u.protocol = "wss:";
-  if (u.protocol !== "ws:" && u.protocol !== "wss:") {
-    throw new TypeError(
-      `Cannot connect to "${u.href}": use a ws://, wss://, http:// or https:// URL`,
-    );
-  }
-  return u;
-}
-
-function httpBaseOf(ws: URL): string {
-  const u = new URL(ws.href);
-  u.protocol = ws.protocol === "wss:" ? "https:" : "http:";
-  u.search = "";
-  u.hash = "";
-  u.pathname = u.pathname.replace(/\/ws\/?$/, "");
-  return u.href.replace(/\/$/, "");
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -194,7 +91,7 @@ export class FloodgateClient {
   #closing = false;
 
   constructor(url: string | URL, options: ConnectOptions = {}) {
-    this.#url = resolveUrl(url);
+    this.#url = resolveSocketUrl(url);
     this.url = this.#url.href;
     this.#httpBase = (options.httpUrl ?? httpBaseOf(this.#url)).replace(/\/$/, "");
     this.#options = options;
@@ -213,7 +110,8 @@ export class FloodgateClient {
     };
     for (const topic of options.topics ?? []) this.#topic(topic);
     this.#events.on("gap", () => this.#stats.gaps++);
-    this.#open();
+    // Start after the caller had a chance to add listeners: they see every event.
+    queueMicrotask(() => this.#open());
   }
 
   /** Where the connection is. */
@@ -368,6 +266,7 @@ export class FloodgateClient {
   }
 
   async #open(): Promise<void> {
+    if (this.#closing) return;
     this.#setStatus("connecting");
     this.#connectStartedAt = Date.now();
     let url = this.#url;
@@ -381,7 +280,7 @@ export class FloodgateClient {
           code: "connect_failed",
           message: `The token function failed: ${(err as Error).message}`,
         });
-        this.#scheduleReconnect(CLIENT_LIVENESS_CLOSE, "token function failed");
+        this.#socketClosed(CLIENT_LIVENESS_CLOSE, "token function failed");
         return;
       }
       url = new URL(url.href);
@@ -390,9 +289,19 @@ export class FloodgateClient {
     if (this.#closing) return this.#finish(1000, "client closed");
     const wanted = codecByName(this.#options.codec ?? "json");
     // JSON is the server's default: asking for no subprotocol works with any server.
-    const ws = wanted.name === "json"
-      ? new this.#WebSocket(url.href)
-      : new this.#WebSocket(url.href, [wanted.subprotocol]);
+    let ws: WebSocket;
+    try {
+      ws = wanted.name === "json"
+        ? new this.#WebSocket(url.href)
+        : new this.#WebSocket(url.href, [wanted.subprotocol]);
+    } catch (err) {
+      this.#events.emit("error", {
+        code: "connect_failed",
+        message: `Cannot open a WebSocket to ${this.url}: ${(err as Error).message}`,
+      });
+      this.#socketClosed(CLIENT_LIVENESS_CLOSE, "WebSocket constructor failed");
+      return;
+    }
     ws.binaryType = "arraybuffer";
     this.#ws = ws;
     ws.onopen = () => {
@@ -662,23 +571,9 @@ export class FloodgateClient {
   }
 
   async #fetchState(topic: string): Promise<FetchedState> {
-    const headers: Record<string, string> = { accept: "application/json" };
     const token = this.#options.token;
-    if (token !== undefined) {
-      headers.authorization = `Bearer ${typeof token === "function" ? await token() : token}`;
-    }
-    const res = await this.#fetch(`${this.#httpBase}/topics/${encodeURIComponent(topic)}/state`, {
-      headers,
-    });
-    if (!res.ok) {
-      const text = await res.text();
-      throw new FloodgateError("refetch_failed", `HTTP ${res.status}: ${text.slice(0, 200)}`);
-    }
-    const body = await res.json();
-    if (!isObject(body) || typeof body.seq !== "number" || !isObject(body.state)) {
-      throw new FloodgateError("refetch_failed", "The state response has no seq and state");
-    }
-    return { epoch: String(body.epoch), seq: body.seq, state: body.state };
+    const value = typeof token === "function" ? await token() : token;
+    return await fetchTopicState(this.#fetch, this.#httpBase, topic, value);
   }
 }
 

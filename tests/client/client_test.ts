@@ -255,9 +255,35 @@ Deno.test("publish over WebSocket resolves with the seq; a refused publish rejec
   });
 });
 
-Deno.test("connect refuses bad URLs and topic names with TypeError", () => {
+Deno.test("connect refuses bad URLs and topic names with TypeError", async () => {
   assert.throws(() => connect("ftp://example.test/ws"), TypeError);
   const fg = connect("ws://127.0.0.1:9/ws", { reconnect: false });
+  const statuses: string[] = [];
+  fg.on("status", (s) => statuses.push(s.status));
   assert.throws(() => fg.subscribe("bad topic"), TypeError);
-  return fg.close();
+  await fg.close();
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(statuses, ["closed"], "closed before it started: it never connects");
+});
+
+Deno.test("a token function is called before every connect and its failure is retried", async () => {
+  await withServer({}, async (server) => {
+    const errors: string[] = [];
+    let calls = 0;
+    const fg = connect(wsUrl(server), {
+      token: () => {
+        calls++;
+        if (calls === 1) throw new Error("token service down");
+        return `t${calls}`;
+      },
+      reconnect: { initialDelayMs: 20, maxDelayMs: 50 },
+    });
+    fg.on("error", (e) => errors.push(e.code));
+    await waitUntil(() => fg.status === "open", 5000, "the second attempt to connect");
+    assert.equal(calls, 2);
+    assert.deepEqual(errors, ["connect_failed"]);
+    const stats = await (await fetch(`${server.url}/stats`)).json();
+    assert.equal(stats.clients.length, 1);
+    await fg.close();
+  });
 });
