@@ -37,7 +37,14 @@ interface Refetch {
 }
 
 function toUpdate(m: Message, key: string): KeyedUpdate {
-  return { key, seq: m.seq, ts: m.ts, data: m.data, patch: m.patch, delete: m.delete };
+  return {
+    key,
+    seq: m.seq,
+    ts: m.ts,
+    data: m.data,
+    patch: m.op === "patch",
+    delete: m.op === "delete",
+  };
 }
 
 /**
@@ -113,7 +120,7 @@ export class TopicSync {
     this.lastSeq = m.seq;
     if (m.key !== undefined) {
       this.#keyed = true;
-      if (m.patch) this.#usesPatches = true;
+      if (m.op === "patch") this.#usesPatches = true;
       this.state.update(toUpdate(m, m.key));
       this.#refetch?.buffer.push(m);
     } else this.#store?.advance(m.seq);

@@ -36,13 +36,13 @@ export interface ChunkEndFrame {
 export type ChunkFrame = ChunkStartFrame | ChunkDataFrame | ChunkEndFrame;
 
 /**
- * A `message` as issue 4 extends it for keyed state: with `patch: true` its
- * `data` is a JSON Merge Patch (RFC 7396) to apply to the key's state; with
- * `delete: true` the key is removed.
+ * A `message` as issue 4 extends it for keyed state: with `op: "patch"` its
+ * `data` is a JSON Merge Patch (RFC 7396) to apply to the key's value; with
+ * `op: "delete"` the key is removed (and there is no `data`).
  */
-export interface KeyedMessageFrame extends MessageFrame {
-  patch?: boolean;
-  delete?: boolean;
+export interface KeyedMessageFrame extends Omit<MessageFrame, "data"> {
+  op?: "patch" | "delete";
+  data?: unknown;
 }
 
 /** Every frame the SDK handles. */

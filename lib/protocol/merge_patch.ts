@@ -1,39 +1,50 @@
 /**
- * JSON Merge Patch (RFC 7396), applied without mutating its inputs: unchanged
- * branches of the target are shared with the result, changed ones are new
- * objects, so a store can tell what changed by comparing references.
+ * JSON Merge Patch (RFC 7396), applied without changing its inputs.
+ *
+ * Written here rather than taken from `npm:json-merge-patch` because that
+ * package changes the target in place (a server must not change state it
+ * already handed out with an older seq) and stops at a `__proto__` key,
+ * silently skipping the rest of the patch.
  *
  * @module
  */
 
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
+function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /**
- * Applies `patch` to `target` as RFC 7396 section 2 says: an object patch
- * merges member by member, a `null` member removes that member, and any other
- * patch (array, string, number, `null`…) replaces the target whole.
- *
- * Neither argument is modified; the result shares unchanged sub-objects with
- * `target`.
+ * Applies `patch` to `target` as RFC 7396 says: an object patch merges member
+ * by member (`null` removes a member, objects merge recursively, anything else
+ * replaces); any other patch replaces the target. Returns a new value; objects
+ * on the patched paths are copied, untouched members are shared with `target`.
  *
  * @example
  * ```ts
  * import { applyMergePatch } from "./merge_patch.ts";
- * applyMergePatch({ status: "busy", cpu: 3, tags: ["a"] }, { cpu: null, status: "idle" });
- * // { status: "idle", tags: ["a"] }
+ * const before = { title: "a", tags: ["x"], author: { name: "n", email: "e" } };
+ * const after = applyMergePatch(before, { title: "b", author: { email: null } });
+ * // { title: "b", tags: ["x"], author: { name: "n" } }; `before` is unchanged
  * ```
  */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
   if (!isObject(patch)) return patch;
-  const base: JsonObject = isObject(target) ? target : {};
-  const result: JsonObject = { ...base };
-  for (const [name, value] of Object.entries(patch)) {
-    if (value === null) delete result[name];
-    else result[name] = applyMergePatch(base[name], value);
+  const out: Record<string, unknown> = isObject(target) ? { ...target } : {};
+  for (const key of Object.keys(patch)) {
+    const value = patch[key];
+    if (value === null) {
+      delete out[key];
+    } else if (key === "__proto__") {
+      // A JSON member named "__proto__" is data: define it, never set the prototype.
+      Object.defineProperty(out, key, {
+        value: applyMergePatch(Object.hasOwn(out, key) ? out[key] : undefined, value),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      out[key] = applyMergePatch(out[key], value);
+    }
   }
-  return result;
+  return out;
 }

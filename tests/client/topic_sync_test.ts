@@ -87,7 +87,7 @@ Deno.test("TopicSync does not refetch for coalesced gaps unless the topic carrie
   h.sync.gapFrame(gap(2, 2, "coalesced"));
   assert.equal(h.fetches.length, 0);
   assert.equal(h.gaps[0].refetch, false);
-  h.sync.message(msg(3, "a", { x: 1 }, { patch: true }));
+  h.sync.message(msg(3, "a", { x: 1 }, { op: "patch" }));
   h.sync.gapFrame(gap(4, 4, "coalesced"));
   assert.equal(h.fetches.length, 1, "a coalesced patch may have carried fields");
 });

@@ -39,3 +39,11 @@ Deno.test("applyMergePatch leaves its inputs alone and shares unchanged branches
   assert.notEqual(result.cpu, target.cpu, "changed branch is new");
   assert.deepEqual(result, { status: "busy", meta: { host: "a", tags: ["x"] }, cpu: { now: 4 } });
 });
+
+Deno.test("applyMergePatch treats a __proto__ member as data, never as the prototype", () => {
+  const patch = JSON.parse('{"__proto__": {"polluted": true}, "b": 1}');
+  const result = applyMergePatch({ a: 1 }, patch) as Record<string, unknown>;
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal(Object.getPrototypeOf(result), Object.prototype);
+  assert.deepEqual(Object.keys(result), ["a", "__proto__", "b"]);
+});
