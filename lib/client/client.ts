@@ -8,7 +8,7 @@
  * @module
  */
 import { validateTopic } from "../protocol/topic_name.ts";
-import type { GapFrame, MessageFrame, SnapshotFrame } from "../protocol/frames.ts";
+import type { GapFrame, SnapshotFrame } from "../protocol/frames.ts";
 import { backoffDelay } from "./backoff.ts";
 import { ChunkAssembler, ChunkError } from "./chunk_assembler.ts";
 import type { ClientStats, ConnectOptions, Subscription } from "./connect_options.ts";
@@ -19,7 +19,7 @@ import { type Codec, codecByName, codecForProtocol, type CodecName, jsonCodec } 
 export type { ClientStats, ConnectOptions, Subscription };
 export { FloodgateError };
 import { Emitter } from "./emitter.ts";
-import type { ClientEvents, ConnectionStatus, MessageHandler } from "./events.ts";
+import type { ClientEvents, ConnectionStatus, Message, MessageHandler } from "./events.ts";
 import type { KeyedState } from "./keyed_state.ts";
 import { type FetchedState, TopicSync, type TopicSyncContext } from "./topic_sync.ts";
 import { isChunkFrame } from "./wire.ts";
@@ -450,7 +450,7 @@ export class FloodgateClient {
         }
         return;
       case "message": {
-        const m = frame as unknown as MessageFrame;
+        const m = frame as unknown as Message;
         const sync = this.#topics.get(m.topic);
         if (!sync || typeof m.seq !== "number") return;
         this.#stats.messages++;

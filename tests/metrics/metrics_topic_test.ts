@@ -8,7 +8,7 @@ Deno.test("the server publishes its own metrics to $metrics, keyed by instance",
     const c = await TestClient.connect(wsUrl(server, "?topics=$metrics,t"));
     await c.waitFor(() => c.ofType("subscribed").length === 2, 5000, "subscribed");
     await publish(server, Array.from({ length: 30 }, (_, i) => ({ topic: "t", data: i })));
-    const busy = (m: { data: unknown }) => (m.data as MetricsSample).publishPerSec >= 30;
+    const busy = (m: { data?: unknown }) => (m.data as MetricsSample).publishPerSec >= 30;
     await c.waitFor(() => c.messages("$metrics").some(busy), 5000, "a sample with the publishes");
     const sample = c.messages("$metrics").find(busy)!;
     const data = sample.data as MetricsSample;
@@ -31,7 +31,7 @@ Deno.test("the $metrics publisher counts disconnects by close code", async () =>
     const other = await TestClient.connect(wsUrl(server));
     await other.close();
     const c = await TestClient.connect(wsUrl(server, "?topics=$metrics"));
-    const closed = (m: { data: unknown }) =>
+    const closed = (m: { data?: unknown }) =>
       (m.data as MetricsSample).disconnectsByCode["1000"] === 1;
     await c.waitFor(() => c.messages("$metrics").some(closed), 5000, "the 1000 disconnect");
     await c.close();
