@@ -108,7 +108,7 @@ export class FloodgateClient {
       fetchState: (topic) => this.#fetchState(topic),
       epoch: () => this.#epoch,
     };
-    for (const topic of options.topics ?? []) this.#topic(topic);
+    for (const topic of options.topics ?? []) this.#topic(topic).pinned = true;
     this.#events.on("gap", () => this.#stats.gaps++);
     // Start after the caller had a chance to add listeners: they see every event.
     queueMicrotask(() => this.#open());
@@ -175,7 +175,7 @@ export class FloodgateClient {
       state: sync.state,
       unsubscribe: () => {
         if (h) sync.handlers.delete(h);
-        if (sync.handlers.size === 0) this.unsubscribe(topic);
+        if (sync.handlers.size === 0 && !sync.pinned) this.unsubscribe(topic);
       },
     };
   }
@@ -187,12 +187,15 @@ export class FloodgateClient {
   }
 
   /**
-   * The live keyed state of `topic` (subscribing to it if needed).
+   * The live keyed state of `topic`, subscribing to it if needed; the topic
+   * then stays subscribed until {@linkcode FloodgateClient.unsubscribe}.
    *
    * @throws {TypeError} when the topic name is invalid.
    */
   state<T = unknown>(topic: string): KeyedState<T> {
-    return this.#topic(topic).state as KeyedState<T>;
+    const sync = this.#topic(topic);
+    sync.pinned = true;
+    return sync.state as KeyedState<T>;
   }
 
   /**

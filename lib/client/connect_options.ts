@@ -63,7 +63,10 @@ export interface Subscription {
   readonly topic: string;
   /** The topic's keyed state. */
   readonly state: KeyedState;
-  /** Removes this subscription's handler; the topic is unsubscribed when none is left. */
+  /**
+   * Removes this subscription's handler; the topic is unsubscribed when none is
+   * left, unless it was named in `connect({topics})` or read with `state()`.
+   */
   unsubscribe(): void;
 }
 

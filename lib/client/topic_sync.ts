@@ -60,6 +60,11 @@ function toUpdate(m: Message, key: string): KeyedUpdate {
 export class TopicSync {
   readonly topic: string;
   readonly handlers = new Set<MessageHandler>();
+  /**
+   * Held by `connect({topics})` or `state()`: stays subscribed when its last
+   * handler is removed (only `unsubscribe(topic)` ends it).
+   */
+  pinned = false;
   /** Last seq received or skipped by a gap; undefined before the first `subscribed`. */
   lastSeq: number | undefined;
   /** `subscribed` arrived on the current connection. */

@@ -287,3 +287,20 @@ Deno.test("a token function is called before every connect and its failure is re
     await fg.close();
   });
 });
+
+Deno.test("removing the last handler unsubscribes, but not a topic held by state() or topics", async () => {
+  await withServer({}, async (server) => {
+    const fg = connect(wsUrl(server), { topics: ["held"] });
+    const a = fg.subscribe("plain", () => {});
+    const b = fg.subscribe("held", () => {});
+    fg.state("kept");
+    const c = fg.subscribe("kept", () => {});
+    await waitUntil(() => server.hub.snapshotStats().topics === 3, 5000, "three subscriptions");
+    for (const sub of [a, b, c]) sub.unsubscribe();
+    await waitUntil(() => server.hub.snapshotStats().topics === 2, 5000, "plain unsubscribed");
+    assert.deepEqual(fg.topics.sort(), ["held", "kept"]);
+    fg.unsubscribe("held");
+    await waitUntil(() => server.hub.snapshotStats().topics === 1, 5000, "held unsubscribed");
+    await fg.close();
+  });
+});
