@@ -49,7 +49,15 @@ export interface ServerParts {
  */
 export function startServer(settings: Settings, parts: ServerParts = {}): Promise<FloodgateServer> {
   const logger = parts.logger ?? new Logger({ level: settings.logLevel });
-  const bus = parts.bus ?? new MemoryBus();
+  const bus = parts.bus ?? new MemoryBus({
+    history: {
+      maxMessages: settings.historySize,
+      maxBytes: settings.historyBytes,
+      maxAgeMs: settings.historyTtlMs,
+    },
+    maxTopics: settings.maxTopics,
+    maxKeysPerTopic: settings.maxKeysPerTopic,
+  });
   const upgrader = parts.upgrader ?? new DenoUpgrader();
   const hub = new Hub({
     bus,

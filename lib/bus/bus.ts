@@ -15,6 +15,10 @@
  *    with the seq it reflects: every message with a higher seq comes after it.
  * 5. **Epoch.** `epoch` names one history; it changes when seqs restart (the
  *    history was lost). Seqs of different epochs are not comparable.
+ * 6. **History.** `history(topic, afterSeq)` returns retained messages after
+ *    `afterSeq`, oldest first, exactly as they were delivered; `firstSeq` tells
+ *    where retention begins, so a caller knows whether the history still reaches
+ *    back far enough. Retention is bounded by count, bytes and age.
  *
  * Implementations: `bus_memory.ts` (one process, the default) and
  * `bus_redis.ts` (many instances sharing one Redis).
@@ -45,6 +49,16 @@ export interface TopicSnapshot {
   state: Record<string, unknown> | undefined;
 }
 
+/** A run of retained messages of one topic (rule 6). */
+export interface HistoryPage {
+  /** Messages with seq > the requested `afterSeq`, in seq order, at most `limit`. */
+  envelopes: Envelope[];
+  /** The oldest seq still retained; 0 when nothing is. Seqs below it are gone. */
+  firstSeq: number;
+  /** The topic's last seq when the page was read. */
+  lastSeq: number;
+}
+
 /** Health of the bus, for `/healthz`. */
 export interface BusHealth {
   ok: boolean;
@@ -69,6 +83,8 @@ export interface Bus {
   unwatch(topic: string): void;
   /** The keyed state of `topic` (rule 4). */
   snapshot(topic: string): Promise<TopicSnapshot>;
+  /** Retained messages of `topic` after `afterSeq`, at most `limit` (rule 6). */
+  history(topic: string, afterSeq: number, limit: number): Promise<HistoryPage>;
   /** Whether the bus is working. */
   health(): BusHealth;
   /** Releases connections and timers. */

@@ -16,8 +16,6 @@ import {
   encodeAck,
   encodeError,
   encodePong,
-  encodeSnapshot,
-  encodeSubscribed,
   encodeWelcome,
   utf8Length,
 } from "../protocol/encode.ts";
@@ -31,6 +29,8 @@ import type { ServerSocket } from "../transport/socket.ts";
 import { ClientSession, type ClientStats, type FlowOptions } from "./client_session.ts";
 import { type Delivery, toDelivery } from "./delivery.ts";
 import { DrainScheduler } from "./drain_scheduler.ts";
+import { Subscription } from "./subscription.ts";
+import { type SyncContext, syncSubscription } from "./topic_sync.ts";
 import { type BuiltFrame, FrameBuilder } from "./frame_builder.ts";
 import { HubCounters } from "./hub_counters.ts";
 import { NaiveBroadcaster } from "./naive_broadcaster.ts";
@@ -107,6 +107,9 @@ export class Hub {
   readonly #drainContext: { builder: FrameBuilder; onFrame: (f: BuiltFrame) => void };
   readonly #clients = new Map<string, ClientSession>();
   readonly #subscribers = new Map<string, Set<ClientSession>>();
+  readonly #deliveries = new WeakMap<Envelope, Delivery>();
+  readonly #pageSize: number;
+  readonly #sync: SyncContext;
   #nextClient = 0;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #closing = false;
@@ -138,6 +141,17 @@ export class Hub {
     };
     this.#bus.onMessage((env) => this.#fanOut(env));
     this.#bus.onGap((gap) => this.#busGap(gap));
+    this.#pageSize = Math.max(
+      1,
+      Math.min(256, Math.floor((options.queue?.maxMessages ?? 1024) / 2)),
+    );
+    this.#sync = {
+      bus: this.#bus,
+      pageSize: this.#pageSize,
+      deliveryOf: (env) => this.#deliveryOf(env),
+      wake: (session) => this.#afterEnqueue(session),
+      onReplayed: (n) => (this.counters.replayed += n),
+    };
     this.#heartbeatTimer = setInterval(
       () => this.#heartbeatTick(),
       Math.max(50, Math.min(1000, this.#heartbeatMs / 4)),
@@ -355,7 +369,7 @@ export class Hub {
         );
         continue;
       }
-      const sub = { pending: [] as Delivery[] | undefined };
+      const sub = new Subscription(topic, this.#pageSize * 4);
       session.subscriptions.set(topic, sub);
       let set = this.#subscribers.get(topic);
       if (!set) {
@@ -364,48 +378,21 @@ export class Hub {
         this.#bus.watch(topic);
       }
       set.add(session);
-      const since = frame.since?.[topic];
-      const sameEpoch = frame.epoch === undefined || frame.epoch === this.#bus.epoch;
-      this.#bus.snapshot(topic).then((snap) => {
-        if (session.closed || session.subscriptions.get(topic) !== sub) return;
-        let sendSnapshot = true;
-        if (since !== undefined && since > 0) {
-          if (!sameEpoch) {
-            if (snap.seq > 0) {
-              session.queue.pushGap({
-                topic,
-                fromSeq: 1,
-                toSeq: snap.seq,
-                reason: "epoch_changed",
-              });
-            }
-          } else if (since < snap.seq) {
-            session.queue.pushGap({
-              topic,
-              fromSeq: since + 1,
-              toSeq: snap.seq,
-              reason: "history_exceeded",
-            });
-          } else {
-            sendSnapshot = false; // nothing missed
-          }
-        }
-        if (sendSnapshot && snap.state) {
-          session.pushControl(encodeSnapshot({ topic, seq: snap.seq, state: snap.state }));
-        }
-        session.pushControl(encodeSubscribed(topic, snap.seq));
-        const pending = sub.pending ?? [];
-        sub.pending = undefined;
-        for (const d of pending) if (d.seq > snap.seq) session.queue.push(d);
-        this.#afterEnqueue(session);
-      }, (err) => {
-        this.#log.error("subscribe.snapshot_failed", { clientId: session.id, topic, error: err });
-        this.#unsubscribe(session, topic);
-        this.#reject(
-          session,
-          new ProtocolError("internal", `Could not subscribe to "${topic}": ${err}`),
-        );
-      });
+      if (frame.since?.[topic] !== undefined) this.counters.resumes++;
+      syncSubscription(
+        session,
+        sub,
+        { since: frame.since?.[topic], epoch: frame.epoch },
+        this.#sync,
+      )
+        .catch((err) => {
+          this.#log.error("subscribe.failed", { clientId: session.id, topic, error: err });
+          this.#unsubscribe(session, topic);
+          this.#reject(
+            session,
+            new ProtocolError("internal", `Could not subscribe to "${topic}": ${err}; try again`),
+          );
+        });
     }
   }
 
@@ -424,12 +411,12 @@ export class Hub {
     const subs = this.#subscribers.get(env.topic);
     if (!subs || subs.size === 0) return;
     const started = performance.now();
-    const delivery = toDelivery(env);
+    const delivery = this.#deliveryOf(env);
     if (this.#naive) {
       const targets: ClientSession[] = [];
       for (const s of subs) {
-        if (s.subscriptions.get(env.topic)?.pending) s.enqueue(delivery);
-        else targets.push(s);
+        if (s.subscriptions.get(env.topic)?.live) targets.push(s);
+        else s.enqueue(delivery);
       }
       this.#naive.broadcast(delivery.frame, targets).then((sent) => {
         this.counters.naiveDelivered += sent;
@@ -441,6 +428,16 @@ export class Hub {
       if (session.enqueue(delivery)) this.#afterEnqueue(session);
     }
     this.#warnIfSlow(env, performance.now() - started, subs.size);
+  }
+
+  /** The encoded form of an envelope, built once and shared by fan-out and replays. */
+  #deliveryOf(env: Envelope): Delivery {
+    let d = this.#deliveries.get(env);
+    if (!d) {
+      d = toDelivery(env);
+      this.#deliveries.set(env, d);
+    }
+    return d;
   }
 
   #warnIfSlow(env: Envelope, ms: number, subscribers: number): void {
@@ -460,10 +457,7 @@ export class Hub {
     if (!subs) return;
     this.#log.warn("bus.gap", { ...gap });
     for (const session of subs) {
-      const sub = session.subscriptions.get(gap.topic);
-      if (!sub || sub.pending) continue;
-      session.queue.pushGap(gap);
-      this.#afterEnqueue(session);
+      if (session.enqueue(gap)) this.#afterEnqueue(session);
     }
   }
 

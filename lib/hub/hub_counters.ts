@@ -44,6 +44,10 @@ export class HubCounters {
   errors = 0;
   slowDisconnects = 0;
   heartbeatTimeouts = 0;
+  /** Subscribes that asked to resume (`since`). */
+  resumes = 0;
+  /** Messages replayed from history to resuming clients. */
+  replayed = 0;
   /** Messages delivered by the naive broadcaster. */
   naiveDelivered = 0;
   /** Messages written to sockets by queues. */
@@ -130,6 +134,8 @@ export class HubCounters {
       oversizeFrames: this.oversizeFrames,
       slowDisconnects: this.slowDisconnects,
       heartbeatTimeouts: this.heartbeatTimeouts,
+      resumes: this.resumes,
+      replayed: this.replayed,
       disconnectsByCode: Object.fromEntries(this.disconnectsByCode),
       queueDelayMs: percentiles(this.#queueDelay),
       fanoutMs: percentiles(this.fanout),
