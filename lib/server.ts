@@ -8,7 +8,9 @@
 import type { Bus } from "./bus/bus.ts";
 import { MemoryBus } from "./bus/bus_memory.ts";
 import type { Settings } from "./config/settings.ts";
+import { Authenticator } from "./auth/authenticator.ts";
 import { createApp } from "./http/app.ts";
+import { KeyedRateLimiter } from "./limits/keyed_rate_limiter.ts";
 import { Hub } from "./hub/hub.ts";
 import { Logger } from "./log/logger.ts";
 import { createMetrics } from "./metrics/metrics.ts";
@@ -59,6 +61,12 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
     maxKeysPerTopic: settings.maxKeysPerTopic,
   });
   const upgrader = parts.upgrader ?? new DenoUpgrader();
+  const authenticator = new Authenticator({
+    publishToken: settings.publishToken,
+    jwtSecret: settings.jwtSecret,
+    allowedOrigins: settings.allowedOrigins.split(",").map((o) => o.trim()).filter(Boolean),
+  });
+  const publishLimiter = new KeyedRateLimiter(settings.publishRate);
   const hub = new Hub({
     bus,
     logger,
@@ -81,9 +89,24 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
     heartbeatTimeoutMs: settings.heartbeatTimeoutMs,
     maxInboundBytes: settings.maxInboundBytes,
     maxTopicsPerClient: settings.maxTopicsPerClient,
+    maxInboundRate: settings.maxInboundRate,
+    publishLimiter,
     slowFanoutMs: settings.slowFanoutMs,
   });
-  const metrics = createMetrics(hub);
+  const metrics = createMetrics(hub, {
+    max_connections: settings.maxConnections,
+    max_inbound_rate: settings.maxInboundRate,
+    publish_rate: settings.publishRate,
+    max_topics_per_client: settings.maxTopicsPerClient,
+    max_topics: settings.maxTopics,
+    max_keys_per_topic: settings.maxKeysPerTopic,
+    max_inbound_bytes: settings.maxInboundBytes,
+    max_body_bytes: settings.maxBodyBytes,
+    max_queue_messages: settings.maxQueueMessages,
+    max_queue_bytes: settings.maxQueueBytes,
+    history_size: settings.historySize,
+    history_bytes: settings.historyBytes,
+  });
   const app = createApp({
     hub,
     bus,
@@ -91,6 +114,9 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
     upgrader,
     logger,
     maxBodyBytes: settings.maxBodyBytes,
+    authenticator,
+    publishLimiter,
+    maxConnections: settings.maxConnections,
   });
   const stopSummary = startSummaryLog(hub, logger, settings.statsIntervalMs);
 
@@ -110,6 +136,12 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
     epoch: bus.epoch,
     flushMs: settings.flushMs,
   });
+  if (authenticator.open) {
+    logger.warn("auth.open", {
+      message:
+        "No --publish-token, --jwt-secret or --allowed-origins: anyone can publish and subscribe. Fine for local development only.",
+    });
+  }
   let shuttingDown: Promise<void> | undefined;
   return Promise.resolve({
     url,

@@ -1,3 +1,5 @@
+import type { Permissions } from "../auth/permissions.ts";
+import { TokenBucket } from "../limits/token_bucket.ts";
 import { encodePing } from "../protocol/encode.ts";
 import { SendQueue, type SendQueueOptions } from "../queue/send_queue.ts";
 import type { ServerSocket } from "../transport/socket.ts";
@@ -66,6 +68,10 @@ export class ClientSession {
   readonly connectedAt = Date.now();
   readonly subscriptions = new Map<string, Subscription>();
   readonly queue: SendQueue<Delivery>;
+  /** What this client may do. */
+  readonly permissions: Permissions;
+  /** Limits the frames this client sends, or undefined for no limit. */
+  readonly inbound: TokenBucket | undefined;
   closed = false;
   /** Owned by the hub's drain scheduler. */
   drainScheduled = false;
@@ -98,7 +104,11 @@ export class ClientSession {
     flow: FlowOptions,
     queue: SendQueueOptions,
     ctx: DrainContext,
+    permissions: Permissions,
+    maxInboundRate: number,
   ) {
+    this.permissions = permissions;
+    this.inbound = maxInboundRate > 0 ? new TokenBucket(maxInboundRate) : undefined;
     this.id = id;
     this.remote = remote;
     this.#socket = socket;

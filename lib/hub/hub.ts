@@ -9,7 +9,9 @@
  *
  * @module
  */
+import { PatternPermissions, type Permissions } from "../auth/permissions.ts";
 import type { Bus, Envelope } from "../bus/bus.ts";
+import type { KeyedRateLimiter } from "../limits/keyed_rate_limiter.ts";
 import type { Logger } from "../log/logger.ts";
 import { CloseCode, closeReason } from "../protocol/codes.ts";
 import {
@@ -58,6 +60,10 @@ export interface HubOptions {
   maxInboundBytes?: number;
   /** Most topics one connection may subscribe to. @default {1000} */
   maxTopicsPerClient?: number;
+  /** Frames per second one connection may send (bursts of twice that); 0 = no limit. @default {0} */
+  maxInboundRate?: number;
+  /** Publish rate per identity, shared with the HTTP API. @default no limit */
+  publishLimiter?: KeyedRateLimiter;
   /** A fan-out slower than this is logged as a warning. @default {100} */
   slowFanoutMs?: number;
   /** Clock for publish timestamps, epoch ms with sub-ms precision. */
@@ -100,6 +106,8 @@ export class Hub {
   readonly #heartbeatTimeoutMs: number;
   readonly #maxInboundBytes: number;
   readonly #maxTopicsPerClient: number;
+  readonly #maxInboundRate: number;
+  readonly #publishLimiter: KeyedRateLimiter | undefined;
   readonly #slowFanoutMs: number;
   readonly #now: () => number;
   readonly #scheduler: DrainScheduler<ClientSession>;
@@ -125,6 +133,8 @@ export class Hub {
     this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 10_000;
     this.#maxInboundBytes = options.maxInboundBytes ?? 1 << 20;
     this.#maxTopicsPerClient = options.maxTopicsPerClient ?? 1000;
+    this.#maxInboundRate = options.maxInboundRate ?? 0;
+    this.#publishLimiter = options.publishLimiter;
     this.#slowFanoutMs = options.slowFanoutMs ?? 100;
     this.#now = options.now ?? preciseNow;
     this.#scheduler = new DrainScheduler({ flushMs });
@@ -194,7 +204,10 @@ export class Hub {
    *
    * @param topics topics to subscribe to at once (from `?topics=`).
    */
-  connect(socket: ServerSocket, info: { remote: string; topics?: string[] }): ClientSession {
+  connect(
+    socket: ServerSocket,
+    info: { remote: string; topics?: string[]; permissions?: Permissions },
+  ): ClientSession {
     const id = `c${(++this.#nextClient).toString(36)}-${crypto.randomUUID().slice(0, 6)}`;
     const session = new ClientSession(
       id,
@@ -203,6 +216,8 @@ export class Hub {
       this.#flow,
       this.#queueOptions,
       this.#drainContext,
+      info.permissions ?? PatternPermissions.open(`addr:${info.remote}`),
+      this.#maxInboundRate,
     );
     this.#clients.set(id, session);
     this.counters.connections++;
@@ -221,6 +236,15 @@ export class Hub {
   receive(session: ClientSession, data: string | Uint8Array): void {
     if (session.closed) return;
     this.counters.framesReceived++;
+    if (session.inbound && !session.inbound.take()) {
+      this.counters.reject("inbound_rate");
+      this.close(
+        session,
+        CloseCode.PolicyViolation,
+        `inbound rate limit exceeded: more than ${this.#maxInboundRate} frames/s (--max-inbound-rate)`,
+      );
+      return;
+    }
     const size = typeof data === "string"
       ? (data.length * 3 <= this.#maxInboundBytes ? data.length : utf8Length(data))
       : data.byteLength;
@@ -337,6 +361,33 @@ export class Hub {
           );
           return;
         }
+        if (!session.permissions.canPublish(frame.topic)) {
+          this.counters.reject("forbidden");
+          this.#reject(
+            session,
+            new ProtocolError(
+              "forbidden",
+              `Your token does not allow publishing to "${frame.topic}"`,
+              {
+                id: frame.id,
+              },
+            ),
+          );
+          return;
+        }
+        const waitMs = this.#publishLimiter?.take(session.permissions.identity) ?? 0;
+        if (waitMs > 0) {
+          this.counters.reject("rate_limited");
+          this.#reject(
+            session,
+            new ProtocolError(
+              "rate_limited",
+              `Publish rate limit reached (--publish-rate); retry in ${waitMs} ms`,
+              { id: frame.id },
+            ),
+          );
+          return;
+        }
         const input: PublishInput = { topic: frame.topic, data: frame.data };
         if (frame.key !== undefined) input.key = frame.key;
         this.publish([input]).then(
@@ -359,7 +410,16 @@ export class Hub {
   #subscribe(session: ClientSession, frame: SubscribeFrame): void {
     for (const topic of frame.topics) {
       if (session.subscriptions.has(topic)) continue;
+      if (!session.permissions.canSubscribe(topic)) {
+        this.counters.reject("forbidden");
+        this.#reject(
+          session,
+          new ProtocolError("forbidden", `Your token does not allow subscribing to "${topic}"`),
+        );
+        continue;
+      }
       if (session.subscriptions.size >= this.#maxTopicsPerClient) {
+        this.counters.reject("topic_limit");
         this.#reject(
           session,
           new ProtocolError(
@@ -528,6 +588,11 @@ export class Hub {
   #heartbeatTick(): void {
     const now = Date.now();
     for (const session of [...this.#clients.values()]) {
+      const expiresAt = session.permissions.expiresAt;
+      if (expiresAt !== undefined && expiresAt <= now) {
+        this.close(session, CloseCode.TokenExpired);
+        continue;
+      }
       if (!session.heartbeat(now, this.#heartbeatMs, this.#heartbeatTimeoutMs)) {
         this.counters.heartbeatTimeouts++;
         this.close(session, CloseCode.HeartbeatTimeout);

@@ -59,6 +59,8 @@ export class HubCounters {
   droppedGone = 0;
   coalescedGone = 0;
   readonly disconnectsByCode = new Map<number, number>();
+  /** Requests, connections and frames refused, by reason. */
+  readonly rejections = new Map<string, number>();
   /** Duration of one publish's fan-out, in µs. */
   readonly fanout: Histogram = histogram();
   /** Time from publish to write, per frame (its oldest message), in µs: since start… */
@@ -92,6 +94,11 @@ export class HubCounters {
     this.#queueDelay.add(this.#pendingDelay);
     this.#windowDelay.add(this.#pendingDelay);
     this.#pendingDelay.reset();
+  }
+
+  /** Counts one refusal (`unauthorized`, `forbidden`, `rate_limited`, …). */
+  reject(reason: string): void {
+    this.rejections.set(reason, (this.rejections.get(reason) ?? 0) + 1);
   }
 
   /** Records one fan-out's duration. */
@@ -137,6 +144,7 @@ export class HubCounters {
       resumes: this.resumes,
       replayed: this.replayed,
       disconnectsByCode: Object.fromEntries(this.disconnectsByCode),
+      rejections: Object.fromEntries(this.rejections),
       queueDelayMs: percentiles(this.#queueDelay),
       fanoutMs: percentiles(this.fanout),
     };

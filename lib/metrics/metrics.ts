@@ -30,7 +30,9 @@ type CounterKey =
   | "errors"
   | "oversizeFrames"
   | "slowDisconnects"
-  | "heartbeatTimeouts";
+  | "heartbeatTimeouts"
+  | "resumes"
+  | "replayed";
 
 const COUNTERS: readonly [CounterKey, string, string][] = [
   ["published", "floodgate_published_total", "Messages published"],
@@ -62,7 +64,7 @@ const COUNTERS: readonly [CounterKey, string, string][] = [
  * const text = await metrics.render(); // "# HELP floodgate_clients ..."
  * ```
  */
-export function createMetrics(hub: Hub): Metrics {
+export function createMetrics(hub: Hub, limits: Record<string, number> = {}): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   let snapshot = hub.snapshotStats();
@@ -128,6 +130,26 @@ export function createMetrics(hub: Hub): Metrics {
       }
     },
   });
+  new client.Counter({
+    name: "floodgate_rejections_total",
+    help:
+      "Requests, connections and frames refused, by reason (unauthorized, forbidden, token_expired, rate_limited, inbound_rate, connection_limit, topic_limit, limit_reached)",
+    labelNames: ["reason"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(snapshot.counters.rejections)) {
+        this.inc({ reason }, n);
+      }
+    },
+  });
+  const limitGauge = new client.Gauge({
+    name: "floodgate_limit",
+    help: "Configured limits (0 = no limit)",
+    labelNames: ["name"],
+    registers: [registry],
+  });
+  for (const [name, value] of Object.entries(limits)) limitGauge.set({ name }, value);
   for (
     const [field, name, help] of [
       ["queueDelayMs", "floodgate_queue_delay_seconds", "Time from publish to socket write"],
