@@ -36,6 +36,7 @@ export class DenoUpgrader implements Upgrader {
     let lastInbound = -Infinity;
     let closeRequested = false;
     let lingering: ReturnType<typeof setTimeout> | undefined;
+    let errorTimer: ReturnType<typeof setTimeout> | undefined;
     const server: ServerSocket = {
       // Once open, send() on a closing or closed socket is a no-op; it never throws.
       send: (frame) => socket.send(frame),
@@ -70,13 +71,21 @@ export class DenoUpgrader implements Upgrader {
     };
     socket.onclose = (event) => {
       clearTimeout(lingering);
+      clearTimeout(errorTimer);
+      // Drop our handlers: the runtime may keep the WebSocket object around after
+      // close, and everything its handlers reach (the session, its queue) with it.
+      socket.onopen =
+        socket.onmessage =
+        socket.onerror =
+        socket.onclose =
+          null;
       if (closed) return;
       closed = true;
       handlers.onClose(event.code, event.reason);
     };
     // An error is followed by a close event; the timer covers engines that skip it.
     socket.onerror = () => {
-      setTimeout(() => {
+      errorTimer ??= setTimeout(() => {
         if (closed) return;
         closed = true;
         handlers.onClose(1006, "socket error");
