@@ -9,20 +9,10 @@ import assert from "node:assert/strict";
 import { encodeClientFrame, Opcode, RawWebSocket } from "../../lib/load/raw_ws.ts";
 import { spawnServer } from "../../lib/load/server_process.ts";
 import { TestClient } from "../_support/test_client.ts";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../_support/prng.ts";
 
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 20261125);
-const rand = rng(SEED);
+const rand = seededRandom(SEED);
 const int = (n: number) => Math.floor(rand() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
 const enc = new TextEncoder();
