@@ -7,6 +7,7 @@
  */
 import type { Bus } from "./bus/bus.ts";
 import { MemoryBus } from "./bus/bus_memory.ts";
+import { RedisBus } from "./bus/bus_redis.ts";
 import type { Settings } from "./config/settings.ts";
 import { Authenticator } from "./auth/authenticator.ts";
 import { createApp } from "./http/app.ts";
@@ -49,17 +50,30 @@ export interface ServerParts {
  * await server.shutdown();
  * ```
  */
-export function startServer(settings: Settings, parts: ServerParts = {}): Promise<FloodgateServer> {
+export async function startServer(
+  settings: Settings,
+  parts: ServerParts = {},
+): Promise<FloodgateServer> {
   const logger = parts.logger ?? new Logger({ level: settings.logLevel });
-  const bus = parts.bus ?? new MemoryBus({
-    history: {
-      maxMessages: settings.historySize,
-      maxBytes: settings.historyBytes,
-      maxAgeMs: settings.historyTtlMs,
-    },
-    maxTopics: settings.maxTopics,
-    maxKeysPerTopic: settings.maxKeysPerTopic,
-  });
+  const history = {
+    maxMessages: settings.historySize,
+    maxBytes: settings.historyBytes,
+    maxAgeMs: settings.historyTtlMs,
+  };
+  const bus = parts.bus ?? (settings.redisUrl
+    ? await RedisBus.connect({
+      url: settings.redisUrl,
+      prefix: settings.redisPrefix,
+      logger,
+      history,
+      maxTopics: settings.maxTopics,
+      maxKeysPerTopic: settings.maxKeysPerTopic,
+    })
+    : new MemoryBus({
+      history,
+      maxTopics: settings.maxTopics,
+      maxKeysPerTopic: settings.maxKeysPerTopic,
+    }));
   const upgrader = parts.upgrader ?? new DenoUpgrader();
   const authenticator = new Authenticator({
     publishToken: settings.publishToken,
@@ -106,7 +120,7 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
     max_queue_bytes: settings.maxQueueBytes,
     history_size: settings.historySize,
     history_bytes: settings.historyBytes,
-  });
+  }, bus);
   const app = createApp({
     hub,
     bus,
@@ -143,7 +157,7 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
     });
   }
   let shuttingDown: Promise<void> | undefined;
-  return Promise.resolve({
+  return {
     url,
     port: addr.port,
     hub,
@@ -165,5 +179,5 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
       })();
       return shuttingDown;
     },
-  });
+  };
 }

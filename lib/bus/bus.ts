@@ -59,6 +59,17 @@ export interface HistoryPage {
   lastSeq: number;
 }
 
+/**
+ * The bus cannot be reached (e.g. Redis is down): nothing was published.
+ * Answered with HTTP 503 and `error {code: "unavailable"}`; retry later.
+ */
+export class BusUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BusUnavailableError";
+  }
+}
+
 /** Health of the bus, for `/healthz`. */
 export interface BusHealth {
   ok: boolean;
@@ -71,14 +82,22 @@ export interface Bus {
   readonly name: string;
   /** The current epoch (see rule 5). */
   readonly epoch: string;
+  /**
+   * Sets the handler called when the epoch changes while running (the shared
+   * history was lost, e.g. Redis restarted empty): seqs start again.
+   */
+  onEpochChange(handler: (epoch: string) => void): void;
   /** Gives each request its seq and delivers it; resolves with the envelopes in order. */
   publish(requests: readonly PublishRequest[]): Promise<Envelope[]>;
   /** Sets the handler of delivered messages (rule 2). */
   onMessage(handler: (envelope: Envelope) => void): void;
   /** Sets the handler of undeliverable seqs (rule 3). */
   onGap(handler: (gap: GapRange) => void): void;
-  /** Starts delivering `topic` to this instance. */
-  watch(topic: string): void;
+  /**
+   * Starts delivering `topic` to this instance. Resolves once delivery is
+   * active: every message published after that is delivered (rule 2).
+   */
+  watch(topic: string): Promise<void>;
   /** Stops delivering `topic` to this instance. */
   unwatch(topic: string): void;
   /** The keyed state of `topic` (rule 4). */
@@ -87,6 +106,8 @@ export interface Bus {
   history(topic: string, afterSeq: number, limit: number): Promise<HistoryPage>;
   /** Whether the bus is working. */
   health(): BusHealth;
+  /** Event counts since start (reconnects, recovered seqs, gapped seqs…), for `/metrics`. */
+  counters(): Record<string, number>;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

@@ -112,8 +112,13 @@ export class MemoryBus implements Bus {
     // Nothing crosses a network here, so nothing is ever lost in transit.
   }
 
-  watch(topic: string): void {
+  onEpochChange(_handler: (epoch: string) => void): void {
+    // The history lives as long as this process: the epoch never changes while running.
+  }
+
+  watch(topic: string): Promise<void> {
     this.#watched.add(topic);
+    return Promise.resolve();
   }
 
   unwatch(topic: string): void {
@@ -141,6 +146,10 @@ export class MemoryBus implements Bus {
 
   health(): BusHealth {
     return { ok: true };
+  }
+
+  counters(): Record<string, number> {
+    return { topics: this.#topics.size };
   }
 
   close(): Promise<void> {

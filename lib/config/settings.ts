@@ -38,6 +38,8 @@ export interface Settings {
   publishToken: string;
   jwtSecret: string;
   allowedOrigins: string;
+  redisUrl: string;
+  redisPrefix: string;
   slowFanoutMs: number;
   shutdownTimeoutMs: number;
   statsIntervalMs: number;
@@ -264,6 +266,21 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "",
     doc:
       "Comma-separated Origins allowed to open WebSockets (e.g. https://app.example.com); empty = any",
+  },
+  {
+    key: "redisUrl",
+    flag: "redis-url",
+    kind: "string",
+    default: "",
+    doc:
+      "redis://host:port to share seqs, state and history with other instances; empty = in memory",
+  },
+  {
+    key: "redisPrefix",
+    flag: "redis-prefix",
+    kind: "string",
+    default: "floodgate",
+    doc: "Prefix of Floodgate's Redis keys and channels (one per cluster)",
   },
   {
     key: "slowFanoutMs",

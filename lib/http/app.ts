@@ -61,6 +61,7 @@ const STATUS_OF: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   too_large: 413,
   not_found: 404,
   limit_reached: 503,
+  unavailable: 503,
 };
 
 function remoteOf(c: Context): { host: string; text: string } {

@@ -10,7 +10,7 @@
  * @module
  */
 import { PatternPermissions, type Permissions } from "../auth/permissions.ts";
-import type { Bus, Envelope } from "../bus/bus.ts";
+import { type Bus, BusUnavailableError, type Envelope } from "../bus/bus.ts";
 import type { KeyedRateLimiter } from "../limits/keyed_rate_limiter.ts";
 import type { Logger } from "../log/logger.ts";
 import { CloseCode, closeReason } from "../protocol/codes.ts";
@@ -116,6 +116,8 @@ export class Hub {
   readonly #clients = new Map<string, ClientSession>();
   readonly #subscribers = new Map<string, Set<ClientSession>>();
   readonly #deliveries = new WeakMap<Envelope, Delivery>();
+  /** Per watched topic: resolves once the bus delivers it. */
+  readonly #watching = new Map<string, Promise<void>>();
   readonly #pageSize: number;
   readonly #sync: SyncContext;
   #nextClient = 0;
@@ -151,6 +153,7 @@ export class Hub {
     };
     this.#bus.onMessage((env) => this.#fanOut(env));
     this.#bus.onGap((gap) => this.#busGap(gap));
+    this.#bus.onEpochChange((epoch) => this.#epochChanged(epoch));
     this.#pageSize = Math.max(
       1,
       Math.min(256, Math.floor((options.queue?.maxMessages ?? 1024) / 2)),
@@ -158,6 +161,7 @@ export class Hub {
     this.#sync = {
       bus: this.#bus,
       pageSize: this.#pageSize,
+      ready: (topic) => this.#watching.get(topic) ?? Promise.resolve(),
       deliveryOf: (env) => this.#deliveryOf(env),
       wake: (session) => this.#afterEnqueue(session),
       onReplayed: (n) => (this.counters.replayed += n),
@@ -189,7 +193,18 @@ export class Hub {
    */
   async publish(inputs: readonly PublishInput[]): Promise<Envelope[]> {
     const ts = this.#now();
-    const envelopes = await this.#bus.publish(inputs.map((i) => ({ ...i, ts })));
+    let envelopes: Envelope[];
+    try {
+      envelopes = await this.#bus.publish(inputs.map((i) => ({ ...i, ts })));
+    } catch (err) {
+      if (err instanceof BusUnavailableError) {
+        throw new ProtocolError(
+          "unavailable",
+          `Nothing was published: ${err.message}; retry shortly`,
+        );
+      }
+      throw err;
+    }
     this.counters.published += envelopes.length;
     return envelopes;
   }
@@ -435,7 +450,7 @@ export class Hub {
       if (!set) {
         set = new Set();
         this.#subscribers.set(topic, set);
-        this.#bus.watch(topic);
+        this.#watching.set(topic, this.#bus.watch(topic));
       }
       set.add(session);
       if (frame.since?.[topic] !== undefined) this.counters.resumes++;
@@ -463,6 +478,7 @@ export class Hub {
     set.delete(session);
     if (set.size === 0) {
       this.#subscribers.delete(topic);
+      this.#watching.delete(topic);
       this.#bus.unwatch(topic);
     }
   }
@@ -509,6 +525,14 @@ export class Hub {
         ms: Math.round(ms * 10) / 10,
         subscribers,
       });
+    }
+  }
+
+  /** The bus lost its history: every client's seqs are void; they reconnect and resume. */
+  #epochChanged(epoch: string): void {
+    this.#log.warn("bus.epoch_changed", { epoch, clients: this.#clients.size });
+    for (const session of [...this.#clients.values()]) {
+      this.close(session, CloseCode.ServiceRestart);
     }
   }
 

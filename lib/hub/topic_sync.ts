@@ -17,6 +17,8 @@ import type { Incoming, Subscription } from "./subscription.ts";
 /** What a sync needs from the hub. */
 export interface SyncContext {
   bus: Bus;
+  /** Resolves once the bus delivers `topic` live (reads before that could miss messages). */
+  ready(topic: string): Promise<void>;
   /** The shared encoded form of an envelope (cached per envelope). */
   deliveryOf(env: Envelope): Delivery;
   /** Messages read from history per step; the queue is refilled in steps this size. */
@@ -47,6 +49,8 @@ export async function syncSubscription(
 ): Promise<void> {
   const topic = sub.topic;
   const stale = () => session.closed || session.subscriptions.get(topic) !== sub;
+  await ctx.ready(topic);
+  if (stale()) return;
   const snap = await ctx.bus.snapshot(topic);
   if (stale()) return;
 

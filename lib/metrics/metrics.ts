@@ -5,6 +5,7 @@
  * @module
  */
 import client from "prom-client";
+import type { Bus } from "../bus/bus.ts";
 import type { Hub } from "../hub/hub.ts";
 
 /** A registry bound to one hub. */
@@ -64,9 +65,17 @@ const COUNTERS: readonly [CounterKey, string, string][] = [
  * const text = await metrics.render(); // "# HELP floodgate_clients ..."
  * ```
  */
-export function createMetrics(hub: Hub, limits: Record<string, number> = {}): Metrics {
+export function createMetrics(
+  hub: Hub,
+  limits: Record<string, number> = {},
+  bus?: Bus,
+): Metrics {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry });
+  try {
+    client.collectDefaultMetrics({ register: registry });
+  } catch {
+    // Process metrics are unavailable on some hosts (e.g. sandboxed platforms); the rest still works.
+  }
   let snapshot = hub.snapshotStats();
   const refresh = () => {
     snapshot = hub.snapshotStats();
@@ -143,6 +152,25 @@ export function createMetrics(hub: Hub, limits: Record<string, number> = {}): Me
       }
     },
   });
+  if (bus) {
+    new client.Gauge({
+      name: "floodgate_bus_up",
+      help: `1 while the cluster bus (${bus.name}) is reachable`,
+      registers: [registry],
+      collect() {
+        this.set(bus.health().ok ? 1 : 0);
+      },
+    });
+    new client.Gauge({
+      name: "floodgate_bus",
+      help: "Cluster bus counters (reconnects, recovered and gapped seqs, epoch changes, topics)",
+      labelNames: ["name"],
+      registers: [registry],
+      collect() {
+        for (const [name, value] of Object.entries(bus.counters())) this.set({ name }, value);
+      },
+    });
+  }
   const limitGauge = new client.Gauge({
     name: "floodgate_limit",
     help: "Configured limits (0 = no limit)",

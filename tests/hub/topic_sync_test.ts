@@ -31,8 +31,11 @@ class SlowReadBus implements Bus {
   onGap(h: (g: GapRange) => void): void {
     this.inner.onGap(h);
   }
-  watch(t: string): void {
-    this.inner.watch(t);
+  watch(t: string): Promise<void> {
+    return this.inner.watch(t);
+  }
+  onEpochChange(h: (epoch: string) => void): void {
+    this.inner.onEpochChange(h);
   }
   unwatch(t: string): void {
     this.inner.unwatch(t);
@@ -51,6 +54,9 @@ class SlowReadBus implements Bus {
   }
   health() {
     return this.inner.health();
+  }
+  counters() {
+    return this.inner.counters();
   }
   close() {
     return this.inner.close();
