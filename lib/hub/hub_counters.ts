@@ -44,6 +44,10 @@ export class HubCounters {
   errors = 0;
   slowDisconnects = 0;
   heartbeatTimeouts = 0;
+  /** Subscribes that asked to resume (`since`). */
+  resumes = 0;
+  /** Messages replayed from history to resuming clients. */
+  replayed = 0;
   /** Messages delivered by the naive broadcaster. */
   naiveDelivered = 0;
   /** Messages written to sockets by queues. */
@@ -55,6 +59,8 @@ export class HubCounters {
   droppedGone = 0;
   coalescedGone = 0;
   readonly disconnectsByCode = new Map<number, number>();
+  /** Requests, connections and frames refused, by reason. */
+  readonly rejections = new Map<string, number>();
   /** Duration of one publish's fan-out, in µs. */
   readonly fanout: Histogram = histogram();
   /** Time from publish to write, per frame (its oldest message), in µs: since start… */
@@ -113,6 +119,11 @@ export class HubCounters {
     this.#pendingDelay.reset();
   }
 
+  /** Counts one refusal (`unauthorized`, `forbidden`, `rate_limited`, …). */
+  reject(reason: string): void {
+    this.rejections.set(reason, (this.rejections.get(reason) ?? 0) + 1);
+  }
+
   /** Records one fan-out's duration. */
   observeFanout(ms: number): void {
     this.fanout.recordValue(Math.max(1, Math.round(ms * 1000)));
@@ -153,7 +164,10 @@ export class HubCounters {
       oversizeFrames: this.oversizeFrames,
       slowDisconnects: this.slowDisconnects,
       heartbeatTimeouts: this.heartbeatTimeouts,
+      resumes: this.resumes,
+      replayed: this.replayed,
       disconnectsByCode: Object.fromEntries(this.disconnectsByCode),
+      rejections: Object.fromEntries(this.rejections),
       queueDelayMs: percentiles(this.#queueDelay),
       fanoutMs: percentiles(this.fanout),
     };

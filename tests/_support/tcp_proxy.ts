@@ -1,32 +1,33 @@
 /**
  * A loopback TCP proxy for tests that need the network to fail under a real
- * client: cut every connection (as a dropped link does) or stall them (as a
- * half-open connection does), while the server keeps running.
+ * client while the server keeps running: partition an instance from Redis
+ * (`cut`, then `restore`), drop a client's connection as a broken link does
+ * (`drop`), or make the peer go silent as a half-open connection does
+ * (`stall`, then `resume`).
  */
 
 interface Link {
   client: Deno.TcpConn;
   upstream: Deno.TcpConn;
-  done: Promise<unknown>;
+  done: Promise<void>;
 }
 
 export class TcpProxy {
   readonly port: number;
-  readonly #listener: Deno.TcpListener;
-  readonly #targetPort: number;
+  readonly #target: number;
   readonly #links = new Set<Link>();
-  readonly #accepting: Promise<void>;
+  readonly #accepting = new Set<Promise<void>>();
+  #listener: Deno.TcpListener | undefined;
   #stalled = false;
   #stallWaiters: (() => void)[] = [];
 
-  private constructor(listener: Deno.TcpListener, targetPort: number) {
-    this.#listener = listener;
+  private constructor(listener: Deno.TcpListener, target: number) {
     this.port = listener.addr.port;
-    this.#targetPort = targetPort;
-    this.#accepting = this.#accept();
+    this.#target = target;
+    this.#serve(listener);
   }
 
-  /** Listens on a free loopback port and forwards to `targetPort`. */
+  /** Starts forwarding a free loopback port to `targetPort`. */
   static start(targetPort: number): TcpProxy {
     return new TcpProxy(Deno.listen({ hostname: "127.0.0.1", port: 0 }), targetPort);
   }
@@ -36,14 +37,26 @@ export class TcpProxy {
     return this.#links.size;
   }
 
-  /** Closes every forwarded connection at once, without a WebSocket close frame. */
+  /** Closes every forwarded connection at once (no WebSocket close frame); keeps accepting. */
+  drop(): void {
+    for (const link of this.#links) closeLink(link);
+  }
+
+  /** Drops every connection and refuses new ones until {@linkcode TcpProxy.restore}. */
   cut(): void {
-    for (const link of this.#links) this.#closeLink(link);
+    this.#listener?.close();
+    this.#listener = undefined;
+    this.drop();
+  }
+
+  /** Accepts connections again after {@linkcode TcpProxy.cut}. */
+  restore(): void {
+    if (!this.#listener) this.#serve(Deno.listen({ hostname: "127.0.0.1", port: this.port }));
   }
 
   /**
-   * Stops forwarding bytes (both ways) on existing and new connections, leaving
-   * them open: to the client the server goes silent. `resume()` undoes it.
+   * Stops forwarding bytes (both ways) on every connection, leaving them open:
+   * each side sees the other go silent. {@linkcode TcpProxy.resume} undoes it.
    */
   stall(): void {
     this.#stalled = true;
@@ -55,59 +68,75 @@ export class TcpProxy {
     for (const w of this.#stallWaiters.splice(0)) w();
   }
 
-  /** Cuts every connection and stops listening. */
+  /** Same as {@linkcode TcpProxy.cut}, for a proxy that is done. */
+  stop(): void {
+    this.cut();
+  }
+
+  /** Cuts everything and waits until every connection has wound down. */
   async close(): Promise<void> {
     this.resume();
-    this.#listener.close();
     this.cut();
-    await this.#accepting;
+    await Promise.all(this.#accepting);
     await Promise.all([...this.#links].map((l) => l.done));
   }
 
-  async #accept(): Promise<void> {
+  #serve(listener: Deno.TcpListener): void {
+    this.#listener = listener;
+    const accepting = this.#accept(listener);
+    this.#accepting.add(accepting);
+    accepting.finally(() => this.#accepting.delete(accepting));
+  }
+
+  async #accept(listener: Deno.TcpListener): Promise<void> {
     for (;;) {
       let client: Deno.TcpConn;
       try {
-        client = await this.#listener.accept();
+        client = await listener.accept();
       } catch {
         return; // listener closed
       }
       let upstream: Deno.TcpConn;
       try {
-        upstream = await Deno.connect({ hostname: "127.0.0.1", port: this.#targetPort });
+        upstream = await Deno.connect({ hostname: "127.0.0.1", port: this.#target });
       } catch {
         client.close();
         continue;
       }
       const link: Link = { client, upstream, done: Promise.resolve() };
-      link.done = Promise.allSettled([this.#pump(client, upstream), this.#pump(upstream, client)])
-        .then(() => {
-          this.#closeLink(link);
-          this.#links.delete(link);
-        });
+      link.done = Promise.allSettled([
+        this.#pump(client, upstream),
+        this.#pump(upstream, client),
+      ]).then(() => {
+        closeLink(link);
+        this.#links.delete(link);
+      });
       this.#links.add(link);
     }
   }
 
   async #pump(from: Deno.TcpConn, to: Deno.TcpConn): Promise<void> {
     const buf = new Uint8Array(64 * 1024);
-    for (;;) {
-      const n = await from.read(buf);
-      if (n === null) break;
-      while (this.#stalled) await new Promise<void>((r) => this.#stallWaiters.push(r));
-      let off = 0;
-      while (off < n) off += await to.write(buf.subarray(off, n));
-    }
-    this.#closeLink({ client: from, upstream: to, done: Promise.resolve() });
-  }
-
-  #closeLink(link: Link): void {
-    for (const conn of [link.client, link.upstream]) {
-      try {
-        conn.close();
-      } catch {
-        // already closed
+    try {
+      for (;;) {
+        const n = await from.read(buf);
+        if (n === null) break;
+        while (this.#stalled) await new Promise<void>((r) => this.#stallWaiters.push(r));
+        let off = 0;
+        while (off < n) off += await to.write(buf.subarray(off, n));
       }
+    } finally {
+      closeLink({ client: from, upstream: to, done: Promise.resolve() });
+    }
+  }
+}
+
+function closeLink(link: Link): void {
+  for (const conn of [link.client, link.upstream]) {
+    try {
+      conn.close();
+    } catch {
+      // already closed
     }
   }
 }

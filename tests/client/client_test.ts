@@ -108,7 +108,7 @@ Deno.test("after the connection drops, the client reconnects and resumes every t
       }
       await waitUntil(() => got.length === 3, 5000, "3 messages");
 
-      proxy.cut();
+      proxy.drop();
       await waitUntil(() => fg.status !== "open", 5000, "the drop to be noticed");
       await publish(
         server,
@@ -155,7 +155,7 @@ Deno.test("a resume with nothing missed gets neither a gap nor a second snapshot
       const log = record(fg);
       fg.subscribe("s");
       await waitUntil(() => fg.lastSeq("s") === 1, 5000, "snapshot");
-      proxy.cut();
+      proxy.drop();
       await waitUntil(() => log.opens.length === 2, 5000, "the reconnect");
       await publish(server, { topic: "s", key: "a", data: 2 });
       await waitUntil(() => fg.state("s").get("a") === 2, 5000, "the next message");
@@ -230,7 +230,7 @@ Deno.test("a server that goes silent is declared dead and the client reconnects"
       await waitUntil(() => fg.status === "open", 5000, "open");
       proxy.stall();
       await waitUntil(() => log.errors.includes("liveness_timeout"), 5000, "the liveness timeout");
-      proxy.cut(); // drop the half-open link, as a kernel timeout eventually would
+      proxy.drop(); // drop the half-open link, as a kernel timeout eventually would
       proxy.resume();
       await waitUntil(() => log.opens.length === 2, 5000, "the reconnect");
       await publish(server, { topic: "t", data: "after" });
