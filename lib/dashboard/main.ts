@@ -8,7 +8,9 @@
  * `window.floodgateDashboard`.
  *
  * URL parameters: `topic` (the keyed topic shown as cards, default
- * `sessions`), `theme` (`light` or `dark`; default: the system's).
+ * `sessions`), `theme` (`light` or `dark`; default: the system's), `token`
+ * (a JWT for a server started with `--jwt-secret`; it must allow `$metrics`
+ * and the topics to show).
  *
  * @module
  */
@@ -71,7 +73,8 @@ function start(): DashboardHandle {
   let topic = params.get("topic") ?? localStorage.getItem("floodgate.topic") ?? "sessions";
   let theme = storedTheme();
   const scheduler = new RenderScheduler((cb) => requestAnimationFrame(cb));
-  const fg = connect(new URL("ws", location.href), { topics: [METRICS_TOPIC] });
+  const token = params.get("token") ?? undefined;
+  const fg = connect(new URL("ws", location.href), { topics: [METRICS_TOPIC], token });
   const lag = new LagMeter(2000);
   const pendingTs: number[] = [];
   let messages = 0;

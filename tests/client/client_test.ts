@@ -1,10 +1,11 @@
 /** The SDK against a real Floodgate server over real sockets. */
 import assert from "node:assert/strict";
-import { connect, type FloodgateClient } from "../../lib/client/client.ts";
+import { connect, type ConnectOptions, type FloodgateClient } from "../../lib/client/client.ts";
 import type { GapEvent, Message, OpenEvent } from "../../lib/client/events.ts";
 import { startServer } from "../../lib/server.ts";
 import { publish, testSettings, withServer, wsUrl } from "../_support/server.ts";
 import { withProxy } from "../_support/tcp_proxy.ts";
+import { signToken, TEST_SECRET } from "../_support/tokens.ts";
 import { waitUntil } from "../_support/wait.ts";
 
 /** Records a client's events. */
@@ -27,8 +28,8 @@ function record(fg: FloodgateClient) {
 }
 
 /** A client subscribed to `topic` (subscription confirmed), recording its messages. */
-async function subscribed(url: string, topic: string) {
-  const fg = connect(url);
+async function subscribed(url: string, topic: string, options: ConnectOptions = {}) {
+  const fg = connect(url, options);
   const got: Message[] = [];
   fg.subscribe(topic, (m) => got.push(m));
   await waitUntil(() => fg.lastSeq(topic) === 0, 5000, "subscribed");
@@ -121,25 +122,47 @@ Deno.test("after the connection drops, the client reconnects and resumes every t
 
       assert.equal(log.opens[1].resumed, true);
       assert.equal(log.opens[1].epochChanged, false);
-      // Every seq is a message or inside a gap, never both, never twice.
-      const seen = new Map<number, string>();
-      for (const m of got) seen.set(m.seq, seen.has(m.seq) ? "twice" : "message");
-      for (const g of log.gaps) {
-        for (let s = g.fromSeq; s <= g.toSeq; s++) seen.set(s, seen.has(s) ? "twice" : "gap");
-      }
-      assert.deepEqual([...seen.keys()].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7]);
-      assert.ok(![...seen.values()].includes("twice"));
-      // The server resumed from seq 3: whatever it could not replay came as a gap from 4.
-      for (const g of log.gaps) {
-        assert.equal(g.fromSeq, 4);
-        assert.equal(g.reason, "history_exceeded");
-      }
+      // The server replayed exactly what was missed: every seq once, in order, no gap.
+      assert.deepEqual(got.map((m) => m.seq), [1, 2, 3, 4, 5, 6, 7]);
+      assert.deepEqual(got.slice(3, 6).map((m) => m.data), [4, 5, 6]);
+      assert.deepEqual(log.gaps, []);
+      assert.equal(fg.stats.duplicates, 0);
       assert.equal(fg.lastSeq("quiet"), 0, "the quiet topic resumed too");
       assert.deepEqual(
         fg.state("sessions").toObject(),
         (await serverState(server.url, "sessions")).state,
         "the keyed store matches the server",
       );
+      await fg.close();
+    });
+  });
+});
+
+Deno.test("a resume beyond the server's history gets a gap and a fresh snapshot", async () => {
+  await withServer({ historySize: 2 }, async (server) => {
+    await withProxy(server.port, async (proxy) => {
+      const fg = connect(`ws://127.0.0.1:${proxy.port}/ws`, {
+        httpUrl: server.url,
+        reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+      });
+      const log = record(fg);
+      const sessions = fg.state("sessions");
+      await publish(server, { topic: "sessions", key: "a", data: 1 });
+      await waitUntil(() => sessions.get("a") === 1, 5000, "the first value");
+      proxy.drop();
+      await waitUntil(() => fg.status !== "open", 5000, "the drop to be noticed");
+      await publish(
+        server,
+        ["a", "b", "c", "d", "e"].map((key, i) => ({ topic: "sessions", key, data: i + 2 })),
+      );
+      await waitUntil(() => fg.lastSeq("sessions") === 6 && log.snapshots.length === 2, 5000);
+      assert.deepEqual(
+        log.gaps.map((g) => [g.fromSeq, g.toSeq, g.reason]),
+        [[2, 6, "history_exceeded"]],
+        "the history holds 2 messages: seqs 2 to 6 cannot be replayed",
+      );
+      assert.deepEqual(sessions.toObject(), { a: 2, b: 3, c: 4, d: 5, e: 6 });
+      assert.equal(sessions.stale, false);
       await fg.close();
     });
   });
@@ -264,6 +287,25 @@ Deno.test("connect refuses bad URLs and topic names with TypeError", async () =>
   await fg.close();
   await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(statuses, ["closed"], "closed before it started: it never connects");
+});
+
+Deno.test("a signed token gets in; a bad fixed token ends with 4001 and no retry", async () => {
+  await withServer({ jwtSecret: TEST_SECRET }, async (server) => {
+    const token = await signToken({ subscribe: ["sessions"], publish: ["sessions"] });
+    const { fg, got } = await subscribed(wsUrl(server), "sessions", { token });
+    assert.equal(await fg.publish("sessions", { ok: true }, { key: "k" }), 1);
+    await waitUntil(() => got.length === 1, 5000, "its own message");
+    await assert.rejects(
+      fg.publish("other", 1),
+      (e: Error & { code?: string }) => e.code === "forbidden",
+    );
+    await fg.close();
+    const bad = connect(wsUrl(server), { token: "not-a-jwt", reconnect: { initialDelayMs: 10 } });
+    const closes: (number | undefined)[] = [];
+    bad.on("close", (e) => closes.push(e.code, e.reconnectInMs));
+    await waitUntil(() => bad.status === "closed", 5000, "the refusal");
+    assert.deepEqual(closes, [4001, undefined], "closed for good: a fixed token will not improve");
+  });
 });
 
 Deno.test("a token function is called before every connect and its failure is retried", async () => {

@@ -10,6 +10,7 @@ import { type Browser, chromiumAvailable, launchChromium } from "../../lib/load/
 import { Publisher } from "../../lib/load/publisher.ts";
 import { type FloodgateServer, startServer } from "../../lib/server.ts";
 import { publish, testSettings, withServer } from "../_support/server.ts";
+import { signToken, TEST_SECRET } from "../_support/tokens.ts";
 import { waitUntil } from "../_support/wait.ts";
 
 const HAVE_CHROMIUM = chromiumAvailable();
@@ -261,3 +262,25 @@ browserTest(
     });
   },
 );
+
+browserTest("with --jwt-secret the page signs in with ?token=", async () => {
+  await withServer({ jwtSecret: TEST_SECRET, metricsIntervalMs: 200 }, async (server) => {
+    const token = await signToken({ subscribe: ["sessions", "$metrics"] });
+    await withBrowser(async (browser) => {
+      const page = await browser.context.newPage();
+      await page.goto(`${server.url}/?topic=sessions&token=${token}`);
+      await page.waitForSelector('#status[data-status="open"]', { timeout: 10_000 });
+      const publisher = await signToken({ publish: ["sessions"] });
+      const res = await fetch(`${server.url}/publish`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${publisher}` },
+        body: JSON.stringify({ topic: "sessions", key: "s-1", data: { status: "busy" } }),
+      });
+      assert.equal(res.status, 202, await res.text());
+      await page.waitForSelector('.card[data-key="s-1"]');
+      await page.waitForFunction(() =>
+        document.querySelector('[data-tile="clients"] .tile-value')?.textContent === "1"
+      );
+    });
+  });
+});
