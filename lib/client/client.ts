@@ -291,12 +291,14 @@ export class FloodgateClient {
     }
     if (this.#closing) return this.#finish(1000, "client closed");
     const wanted = codecByName(this.#options.codec ?? "json");
-    // JSON is the server's default: asking for no subprotocol works with any server.
+    // JSON is the server's default: asking for no subprotocol works with any server. MessagePack
+    // is asked for with JSON as the fallback, so a server without it can still accept (browsers
+    // fail a handshake whose answer names none of the offered subprotocols).
     let ws: WebSocket;
     try {
       ws = wanted.name === "json"
         ? new this.#WebSocket(url.href)
-        : new this.#WebSocket(url.href, [wanted.subprotocol]);
+        : new this.#WebSocket(url.href, [wanted.subprotocol, jsonCodec.subprotocol]);
     } catch (err) {
       this.#events.emit("error", {
         code: "connect_failed",

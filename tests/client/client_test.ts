@@ -346,3 +346,13 @@ Deno.test("removing the last handler unsubscribes, but not a topic held by state
     await fg.close();
   });
 });
+
+Deno.test("asking for msgpack from a server without it falls back to JSON", async () => {
+  await withServer({}, async (server) => {
+    const { fg, got } = await subscribed(wsUrl(server), "t", { codec: "msgpack" });
+    assert.equal(fg.codec, "json");
+    await publish(server, { topic: "t", data: "hello" });
+    await waitUntil(() => got.length === 1, 5000, "the message");
+    await fg.close();
+  });
+});

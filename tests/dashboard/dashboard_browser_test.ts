@@ -247,7 +247,12 @@ browserTest(
             });
           });
           await fg.close();
-          return { seen, state: sessions.toObject() };
+          // Asking for MessagePack from a server without it must still connect in a browser.
+          const packed = connect(`${base.replace("http", "ws")}/ws`, { codec: "msgpack" });
+          await new Promise((resolve) => packed.once("open", resolve));
+          const codec = packed.codec;
+          await packed.close();
+          return { seen, state: sessions.toObject(), codec };
         }, server.url).finally(() => site.shutdown());
         const settled = result.then(() => {}, () => {}); // awaited below; no unhandled rejection
         await Promise.race([
@@ -255,9 +260,10 @@ browserTest(
           settled,
         ]);
         await publish(server, sessions(2, () => "busy"));
-        const { seen, state } = await result;
+        const { seen, state, codec } = await result;
         assert.deepEqual(seen, ["s-1=busy", "s-2=busy"]);
         assert.deepEqual(Object.keys(state), ["s-1", "s-2"]);
+        assert.equal(codec, "json", "a server without MessagePack still accepts the browser");
       });
     });
   },
