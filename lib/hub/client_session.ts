@@ -236,14 +236,28 @@ export class ClientSession {
   }
 
   /**
-   * Heartbeat tick: pings when `heartbeatMs` passed since the last ping.
+   * Heartbeat tick. Pings when `heartbeatMs` passed since the last ping, or a
+   * third of it passed and data went out since (so a slow reader keeps
+   * confirming progress).
    *
-   * @returns false when a ping stayed unanswered longer than `timeoutMs`.
+   * @returns `"ok"`; `"slow"` when a ping stayed unanswered longer than
+   * `timeoutMs` although the client answered another one within it (it reads,
+   * but is that far behind); `"dead"` when nothing came back for `timeoutMs`.
    */
-  heartbeat(now: number, heartbeatMs: number, timeoutMs: number): boolean {
-    if (this.#pings.length > 0 && now - this.#pings[0].at > timeoutMs) return false;
-    if (now - this.#lastPingAt >= heartbeatMs) this.ping(now);
-    return true;
+  heartbeat(now: number, heartbeatMs: number, timeoutMs: number): "ok" | "slow" | "dead" {
+    if (this.#pings.length > 0 && now - this.#pings[0].at > timeoutMs) {
+      return this.#lastPongAt !== undefined && now - this.#lastPongAt <= timeoutMs
+        ? "slow"
+        : "dead";
+    }
+    const sinceLast = now - this.#lastPingAt;
+    if (
+      sinceLast >= heartbeatMs ||
+      (sinceLast >= heartbeatMs / 3 && this.#sentBytes > this.#lastPingBytes)
+    ) {
+      this.ping(now);
+    }
+    return "ok";
   }
 
   /** True while the client is being held back: blocked by flow control or its queue overflowing. */

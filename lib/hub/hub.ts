@@ -617,9 +617,18 @@ export class Hub {
         this.close(session, CloseCode.TokenExpired);
         continue;
       }
-      if (!session.heartbeat(now, this.#heartbeatMs, this.#heartbeatTimeoutMs)) {
+      const beat = session.heartbeat(now, this.#heartbeatMs, this.#heartbeatTimeoutMs);
+      if (beat === "dead") {
         this.counters.heartbeatTimeouts++;
         this.close(session, CloseCode.HeartbeatTimeout);
+      } else if (beat === "slow") {
+        this.counters.slowDisconnects++;
+        this.#log.warn("client.slow", {
+          clientId: session.id,
+          reason: `more than ${this.#heartbeatTimeoutMs} ms behind`,
+          inflightBytes: session.inflightBytes,
+        });
+        this.close(session, CloseCode.SlowConsumer);
       }
     }
   }
