@@ -89,6 +89,34 @@ export class Authenticator {
     throw new AuthError("The bearer token is not the publish token; check --publish-token");
   }
 
+  /** Origins allowed to call the API from a browser; empty means any. */
+  get allowedOrigins(): string[] {
+    return [...this.#origins];
+  }
+
+  /**
+   * Checks a reader of `GET /topics/:topic/state`: with `--jwt-secret` set it
+   * needs what a subscriber needs (a JWT as `Authorization: Bearer` or
+   * `?token=`), or the publish token; otherwise it is open.
+   *
+   * @throws {AuthError} 401 without valid credentials.
+   */
+  async reader(
+    authorization: string | undefined,
+    queryToken: string | undefined,
+    remote: string,
+  ): Promise<Permissions> {
+    if (!this.#secret) return PatternPermissions.open(`addr:${remote}`);
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1] ?? queryToken;
+    if (!token) {
+      throw new AuthError('Reading state needs "Authorization: Bearer <jwt>" or ?token=<jwt>');
+    }
+    if (this.#publishToken && sameBytes(new TextEncoder().encode(token), this.#publishToken)) {
+      return PatternPermissions.open("publish-token");
+    }
+    return await this.#verify(token);
+  }
+
   /**
    * Checks a WebSocket upgrade: the Origin, then the JWT from `?token=` or the
    * `floodgate.token.<jwt>` subprotocol.

@@ -7,6 +7,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Bus } from "../bus/bus.ts";
@@ -213,12 +214,36 @@ export function createApp(options: AppOptions): Hono {
     },
   );
 
+  // Browser apps on other origins fetch state after a gap; allow them (only the allowed ones, if set).
+  const origins = authenticator.allowedOrigins;
+  app.use(
+    "/topics/*",
+    cors({
+      origin: origins.length > 0 ? origins : "*",
+      allowHeaders: ["Authorization"],
+      allowMethods: ["GET"],
+    }),
+  );
+
   app.get("/topics/:topic/state", async (c) => {
     const topic = c.req.param("topic");
     try {
       validateTopic(topic);
     } catch (err) {
       return errorResponse(c, 400, "invalid_topic", (err as Error).message);
+    }
+    try {
+      const reader = await authenticator.reader(
+        c.req.header("authorization"),
+        c.req.query("token"),
+        remoteOf(c).host,
+      );
+      if (!reader.canSubscribe(topic)) {
+        throw new AuthError(`Your token does not allow reading "${topic}"`, { forbidden: true });
+      }
+    } catch (err) {
+      if (err instanceof AuthError) return refuse(c, err);
+      throw err;
     }
     const snap = await hub.snapshot(topic);
     return c.json({ topic, epoch: bus.epoch, seq: snap.seq, state: snap.state ?? {} });

@@ -155,3 +155,27 @@ Deno.test("with no auth configured everything is open and the startup log says s
     );
   }
 });
+
+Deno.test("GET /topics/:topic/state needs a token allowing the topic when --jwt-secret is set; CORS follows --allowed-origins", async () => {
+  await withServer(
+    { jwtSecret: TEST_SECRET, allowedOrigins: "https://app.example.com" },
+    async (server) => {
+      const url = `${server.url}/topics/sessions/state`;
+      assert.equal((await (await fetch(url)).json()).error.code, "unauthorized");
+      const other = await signToken({ subscribe: ["tabs.*"] });
+      const forbidden = await fetch(url, { headers: { authorization: `Bearer ${other}` } });
+      assert.equal(forbidden.status, 403);
+      await forbidden.body?.cancel();
+      const token = await signToken({ subscribe: ["sessions"] });
+      const ok = await fetch(url, {
+        headers: { authorization: `Bearer ${token}`, origin: "https://app.example.com" },
+      });
+      assert.equal(ok.status, 200);
+      assert.equal(ok.headers.get("access-control-allow-origin"), "https://app.example.com");
+      assert.deepEqual((await ok.json()).state, {});
+      const viaQuery = await fetch(`${url}?token=${token}`);
+      assert.equal(viaQuery.status, 200);
+      await viaQuery.body?.cancel();
+    },
+  );
+});
