@@ -7,11 +7,16 @@
  */
 import type { Bus } from "./bus/bus.ts";
 import { MemoryBus } from "./bus/bus_memory.ts";
+import { RedisBus } from "./bus/bus_redis.ts";
 import type { Settings } from "./config/settings.ts";
+import { Authenticator } from "./auth/authenticator.ts";
+import { webAssetsLoader } from "./dashboard/assets.ts";
 import { createApp } from "./http/app.ts";
+import { KeyedRateLimiter } from "./limits/keyed_rate_limiter.ts";
 import { Hub } from "./hub/hub.ts";
 import { Logger } from "./log/logger.ts";
 import { createMetrics } from "./metrics/metrics.ts";
+import { startMetricsTopic } from "./metrics/metrics_topic.ts";
 import { startSummaryLog } from "./metrics/summary.ts";
 import { DenoUpgrader } from "./transport/deno_upgrader.ts";
 import type { Upgrader } from "./transport/socket.ts";
@@ -47,10 +52,37 @@ export interface ServerParts {
  * await server.shutdown();
  * ```
  */
-export function startServer(settings: Settings, parts: ServerParts = {}): Promise<FloodgateServer> {
+export async function startServer(
+  settings: Settings,
+  parts: ServerParts = {},
+): Promise<FloodgateServer> {
   const logger = parts.logger ?? new Logger({ level: settings.logLevel });
-  const bus = parts.bus ?? new MemoryBus();
+  const history = {
+    maxMessages: settings.historySize,
+    maxBytes: settings.historyBytes,
+    maxAgeMs: settings.historyTtlMs,
+  };
+  const bus = parts.bus ?? (settings.redisUrl
+    ? await RedisBus.connect({
+      url: settings.redisUrl,
+      prefix: settings.redisPrefix,
+      logger,
+      history,
+      maxTopics: settings.maxTopics,
+      maxKeysPerTopic: settings.maxKeysPerTopic,
+    })
+    : new MemoryBus({
+      history,
+      maxTopics: settings.maxTopics,
+      maxKeysPerTopic: settings.maxKeysPerTopic,
+    }));
   const upgrader = parts.upgrader ?? new DenoUpgrader();
+  const authenticator = new Authenticator({
+    publishToken: settings.publishToken,
+    jwtSecret: settings.jwtSecret,
+    allowedOrigins: settings.allowedOrigins.split(",").map((o) => o.trim()).filter(Boolean),
+  });
+  const publishLimiter = new KeyedRateLimiter(settings.publishRate);
   const hub = new Hub({
     bus,
     logger,
@@ -73,9 +105,24 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
     heartbeatTimeoutMs: settings.heartbeatTimeoutMs,
     maxInboundBytes: settings.maxInboundBytes,
     maxTopicsPerClient: settings.maxTopicsPerClient,
+    maxInboundRate: settings.maxInboundRate,
+    publishLimiter,
     slowFanoutMs: settings.slowFanoutMs,
   });
-  const metrics = createMetrics(hub);
+  const metrics = createMetrics(hub, {
+    max_connections: settings.maxConnections,
+    max_inbound_rate: settings.maxInboundRate,
+    publish_rate: settings.publishRate,
+    max_topics_per_client: settings.maxTopicsPerClient,
+    max_topics: settings.maxTopics,
+    max_keys_per_topic: settings.maxKeysPerTopic,
+    max_inbound_bytes: settings.maxInboundBytes,
+    max_body_bytes: settings.maxBodyBytes,
+    max_queue_messages: settings.maxQueueMessages,
+    max_queue_bytes: settings.maxQueueBytes,
+    history_size: settings.historySize,
+    history_bytes: settings.historyBytes,
+  }, bus);
   const app = createApp({
     hub,
     bus,
@@ -83,6 +130,10 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
     upgrader,
     logger,
     maxBodyBytes: settings.maxBodyBytes,
+    authenticator,
+    publishLimiter,
+    maxConnections: settings.maxConnections,
+    web: webAssetsLoader(),
   });
   const stopSummary = startSummaryLog(hub, logger, settings.statsIntervalMs);
 
@@ -94,6 +145,11 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
   const addr = server.addr;
   const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
   const url = `http://${host}:${addr.port}`;
+  const stopMetricsTopic = startMetricsTopic(hub, {
+    intervalMs: settings.metricsIntervalMs,
+    instance: `${addr.hostname}:${addr.port}`,
+    logger,
+  });
   logger.info("server.listen", {
     url,
     mode: settings.mode,
@@ -102,8 +158,14 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
     epoch: bus.epoch,
     flushMs: settings.flushMs,
   });
+  if (authenticator.open) {
+    logger.warn("auth.open", {
+      message:
+        "No --publish-token, --jwt-secret or --allowed-origins: anyone can publish and subscribe. Fine for local development only.",
+    });
+  }
   let shuttingDown: Promise<void> | undefined;
-  return Promise.resolve({
+  return {
     url,
     port: addr.port,
     hub,
@@ -113,6 +175,7 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
       shuttingDown ??= (async () => {
         logger.info("server.shutdown", { clients: hub.clientCount });
         stopSummary();
+        stopMetricsTopic();
         await hub.shutdown(settings.shutdownTimeoutMs);
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
@@ -125,5 +188,5 @@ export function startServer(settings: Settings, parts: ServerParts = {}): Promis
       })();
       return shuttingDown;
     },
-  });
+  };
 }

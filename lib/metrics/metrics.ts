@@ -5,6 +5,7 @@
  * @module
  */
 import client from "prom-client";
+import type { Bus } from "../bus/bus.ts";
 import type { Hub } from "../hub/hub.ts";
 
 /** A registry bound to one hub. */
@@ -30,7 +31,9 @@ type CounterKey =
   | "errors"
   | "oversizeFrames"
   | "slowDisconnects"
-  | "heartbeatTimeouts";
+  | "heartbeatTimeouts"
+  | "resumes"
+  | "replayed";
 
 const COUNTERS: readonly [CounterKey, string, string][] = [
   ["published", "floodgate_published_total", "Messages published"],
@@ -62,20 +65,28 @@ const COUNTERS: readonly [CounterKey, string, string][] = [
  * const text = await metrics.render(); // "# HELP floodgate_clients ..."
  * ```
  */
-export function createMetrics(hub: Hub): Metrics {
+export function createMetrics(
+  hub: Hub,
+  limits: Record<string, number> = {},
+  bus?: Bus,
+): Metrics {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry });
-  // prom-client reads RSS from /proc/self/status, which Deno only opens with --allow-all, so it
-  // reported 0 under `deno task start`; the runtime's own figure needs no permission.
-  registry.removeSingleMetric("process_resident_memory_bytes");
-  new client.Gauge({
-    name: "process_resident_memory_bytes",
-    help: "Resident memory size in bytes.",
-    registers: [registry],
-    collect() {
-      this.set(Deno.memoryUsage().rss);
-    },
-  });
+  try {
+    client.collectDefaultMetrics({ register: registry });
+    // prom-client reads RSS from /proc/self/status, which Deno only opens with --allow-all, so it
+    // reported 0 under `deno task start`; the runtime's own figure needs no permission.
+    registry.removeSingleMetric("process_resident_memory_bytes");
+    new client.Gauge({
+      name: "process_resident_memory_bytes",
+      help: "Resident memory size in bytes.",
+      registers: [registry],
+      collect() {
+        this.set(Deno.memoryUsage().rss);
+      },
+    });
+  } catch {
+    // Process metrics are unavailable on some hosts (e.g. sandboxed platforms); the rest still works.
+  }
   let snapshot = hub.snapshotStats();
   const refresh = () => {
     snapshot = hub.snapshotStats();
@@ -139,6 +150,45 @@ export function createMetrics(hub: Hub): Metrics {
       }
     },
   });
+  new client.Counter({
+    name: "floodgate_rejections_total",
+    help:
+      "Requests, connections and frames refused, by reason (unauthorized, forbidden, token_expired, rate_limited, inbound_rate, connection_limit, topic_limit, limit_reached)",
+    labelNames: ["reason"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(snapshot.counters.rejections)) {
+        this.inc({ reason }, n);
+      }
+    },
+  });
+  if (bus) {
+    new client.Gauge({
+      name: "floodgate_bus_up",
+      help: `1 while the cluster bus (${bus.name}) is reachable`,
+      registers: [registry],
+      collect() {
+        this.set(bus.health().ok ? 1 : 0);
+      },
+    });
+    new client.Gauge({
+      name: "floodgate_bus",
+      help: "Cluster bus counters (reconnects, recovered and gapped seqs, epoch changes, topics)",
+      labelNames: ["name"],
+      registers: [registry],
+      collect() {
+        for (const [name, value] of Object.entries(bus.counters())) this.set({ name }, value);
+      },
+    });
+  }
+  const limitGauge = new client.Gauge({
+    name: "floodgate_limit",
+    help: "Configured limits (0 = no limit)",
+    labelNames: ["name"],
+    registers: [registry],
+  });
+  for (const [name, value] of Object.entries(limits)) limitGauge.set({ name }, value);
   for (
     const [field, name, help] of [
       ["queueDelayMs", "floodgate_queue_delay_seconds", "Time from publish to socket write"],

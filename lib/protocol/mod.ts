@@ -10,3 +10,5 @@ export * from "./protocol_error.ts";
 export * from "./topic_name.ts";
 export * from "./parse.ts";
 export * from "./encode.ts";
+export * from "./merge_patch.ts";
+export * from "./metrics_sample.ts";

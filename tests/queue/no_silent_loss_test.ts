@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { SendQueue } from "../../lib/queue/send_queue.ts";
-import { seededRandom } from "../../lib/load/seeded_random.ts";
+import { seededRandom } from "../_support/prng.ts";
 
 interface Msg {
   topic: string;
@@ -16,7 +16,7 @@ interface Msg {
 }
 
 function runScenario(seed: number): { delivered: number; gapped: number } {
-  const rand = seededRandom(seed); // replayable by its seed
+  const rand = seededRandom(seed);
   const int = (n: number) => Math.floor(rand() * n);
   const maxMessages = 1 + int(20);
   const q = new SendQueue<Msg>({
