@@ -52,6 +52,7 @@ const OPTIONS = {
   "max-in-flight": { type: "string" },
   "latency-from": { type: "string" },
   header: { type: "string", multiple: true },
+  token: { type: "string" },
   step: { type: "string" },
   stage: { type: "string" },
   "max-clients": { type: "string" },
@@ -108,6 +109,8 @@ Other
   --max-in-flight N       publishes in flight per publisher (default 64)
   --latency-from sent|server  from the publisher's send time (default) or the server's ts
   --header 'K: V'         extra HTTP header for publishing (repeatable)
+  --token T               for a server with auth on: WebSocket clients send ?token=T, HTTP
+                          publishes Authorization: Bearer T (unless --header sets one)
 Output
   --json                  print the full result as JSON (instead of the table)
   --report FILE.html      write a self-contained HTML report with charts
@@ -215,6 +218,7 @@ export function parseLoadArgs(args: readonly string[]): LoadArgs {
       ? "sentAt"
       : "ts";
   }
+  if (v.token) config.token = v.token;
   for (const header of v.header ?? []) {
     const colon = header.indexOf(":");
     if (colon <= 0) throw new RangeError(`Invalid --header "${header}": expected "Name: value"`);

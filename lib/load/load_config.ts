@@ -70,6 +70,12 @@ export interface LoadConfig {
   latencyFrom: "sentAt" | "ts";
   /** Extra HTTP headers for publishing (e.g. Authorization). */
   headers: Record<string, string>;
+  /**
+   * A token for a server with auth on: WebSocket clients connect with
+   * `?token=`, and HTTP publishes send `Authorization: Bearer` unless `headers`
+   * has one.
+   */
+  token: string | undefined;
   /** Ramp subscribers instead of connecting them all at once (the `capacity` scenario). */
   ramp?: RampOptions;
 }
@@ -100,7 +106,31 @@ export function defaultConfig(): LoadConfig {
     maxInFlight: 64,
     latencyFrom: "sentAt",
     headers: {},
+    token: undefined,
   };
+}
+
+/** `ws://host:port/ws` of the server, with the token when there is one. */
+export function wsUrlOf(config: LoadConfig): string {
+  const base = `${config.url.replace(/^http/, "ws")}/ws`;
+  return config.token ? `${base}?token=${encodeURIComponent(config.token)}` : base;
+}
+
+/** The headers of HTTP publishes: `headers`, and the token as a bearer unless they name one. */
+export function publishHeadersOf(config: LoadConfig): Record<string, string> {
+  const named = Object.keys(config.headers).some((h) => h.toLowerCase() === "authorization");
+  return config.token && !named
+    ? { ...config.headers, Authorization: `Bearer ${config.token}` }
+    : config.headers;
+}
+
+/** `config` as reports show it: the token and any Authorization header replaced by `***`. */
+export function redactedConfig(config: LoadConfig): LoadConfig {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(config.headers)) {
+    headers[name] = name.toLowerCase() === "authorization" ? "***" : value;
+  }
+  return { ...config, headers, token: config.token === undefined ? undefined : "***" };
 }
 
 /** The topics of a run. */

@@ -11,7 +11,13 @@ import process from "node:process";
 import { httpGet } from "./http_get.ts";
 import { CapacityRamp, type StageMeasurement } from "./capacity_ramp.ts";
 import { LatencyHistogram, wallClockMs } from "./latency_histogram.ts";
-import { expectedPerClient, type LoadConfig, topicsOf } from "./load_config.ts";
+import {
+  expectedPerClient,
+  type LoadConfig,
+  publishHeadersOf,
+  topicsOf,
+  wsUrlOf,
+} from "./load_config.ts";
 import type { LoadResult, TimelinePoint } from "./load_result.ts";
 import { itemMaker, stampTree, tabTree } from "./payloads.ts";
 import { WsPublishTransport } from "./publish_transport.ts";
@@ -93,7 +99,7 @@ async function startPublishers(
   const common = {
     url: config.url,
     maxInFlight: config.maxInFlight,
-    headers: config.headers,
+    headers: publishHeadersOf(config),
     requestLatency,
   };
   const publishers: Publisher[] = [];
@@ -209,7 +215,7 @@ export async function runLoad(config: LoadConfig, options: RunOptions = {}): Pro
   const startedAt = new Date().toISOString();
   const info = await health(config.url);
   const topics = topicsOf(config);
-  const wsUrl = `${config.url.replace(/^http/, "ws")}/ws`;
+  const wsUrl = wsUrlOf(config);
   const expected = expectedPerClient(config);
   const sampler = new ServerSampler(config.url);
   const fleet = new SubscriberFleet({
@@ -229,7 +235,7 @@ export async function runLoad(config: LoadConfig, options: RunOptions = {}): Pro
   const firstConnect = await fleet.add(initial);
   if (initial > 0 && fleet.size === 0) {
     throw new Error(
-      `No subscriber could connect to ${wsUrl}: ${
+      `No subscriber could connect to ${wsUrlOf({ ...config, token: undefined })}: ${
         fleet.connectStats.firstError ?? "unknown error"
       }`,
     );

@@ -33,6 +33,8 @@ export interface PublisherReport {
   sent: number;
   accepted: number;
   failed: number;
+  /** Why the first failed publish failed (e.g. `HTTP 401`). */
+  firstFailure: string | undefined;
   /** Ticks skipped because `maxInFlight` requests were pending. */
   skipped: number;
   /** Highest seq the server reported, per topic. */
@@ -64,6 +66,7 @@ export class Publisher {
   #sent = 0;
   #accepted = 0;
   #failed = 0;
+  #firstFailure: string | undefined;
   #skipped = 0;
   #bytes = 0;
   #lastSeqs: Record<string, number> = {};
@@ -104,6 +107,7 @@ export class Publisher {
       sent: this.#sent,
       accepted: this.#accepted,
       failed: this.#failed,
+      firstFailure: this.#firstFailure,
       skipped: this.#skipped,
       lastSeqs: { ...this.#lastSeqs },
       requestMs: this.#requestMs.summary(),
@@ -138,10 +142,15 @@ export class Publisher {
         if (outcome.seq > (this.#lastSeqs[item.topic] ?? 0)) {
           this.#lastSeqs[item.topic] = outcome.seq;
         }
-      } else this.#failed++;
-    }, () => {
-      this.#failed++;
+      } else this.#fail(outcome.reason);
+    }, (err) => {
+      this.#fail((err as Error).message);
     }).finally(() => this.#inFlight.delete(request));
     this.#inFlight.add(request);
+  }
+
+  #fail(reason: string): void {
+    this.#failed++;
+    this.#firstFailure ??= reason;
   }
 }

@@ -7,7 +7,7 @@
  */
 import os from "node:os";
 import type { LatencySummary } from "./latency_histogram.ts";
-import { type LoadConfig, topicsOf } from "./load_config.ts";
+import { type LoadConfig, redactedConfig, topicsOf } from "./load_config.ts";
 import {
   type ClientResult,
   type LoadResult,
@@ -111,11 +111,18 @@ export function summarizeRun(p: RunParts): LoadResult {
       `${skipped} publishes were not sent because ${config.maxInFlight} were already in flight per publisher: the server answered slower than the offered rate.`,
     );
   }
+  const failed = sumPub((r) => r.failed);
+  if (failed > 0) {
+    const first = p.publisherReports.find((r) => r.firstFailure)?.firstFailure;
+    notes.push(
+      `${failed} publishes failed (first: ${first}); with auth on, pass --token or --header 'Authorization: Bearer …'.`,
+    );
+  }
   if (!p.baseline) notes.push(`Server metrics unavailable: ${sampler.error ?? "no sample"}.`);
 
   return {
     scenario: p.options.scenario,
-    config,
+    config: redactedConfig(config),
     target: {
       url: config.url,
       spawned: p.options.spawned !== undefined,

@@ -40,6 +40,8 @@ Deno.test("parseLoadArgs reads sizes, seconds, headers, assertions and the outpu
     "server",
     "--header",
     "Authorization: Bearer abc:def",
+    "--token",
+    "jwt.for.ws",
     "--assert",
     "p99<50ms",
     "--assert",
@@ -55,6 +57,7 @@ Deno.test("parseLoadArgs reads sizes, seconds, headers, assertions and the outpu
   assert.equal(a.config.publishOver, "ws");
   assert.equal(a.config.latencyFrom, "ts");
   assert.deepEqual(a.config.headers, { Authorization: "Bearer abc:def" });
+  assert.equal(a.config.token, "jwt.for.ws");
   assert.deepEqual(a.assertions.map((x) => x.metric), ["p99", "missing"]);
   assert.deepEqual([a.json, a.report], [true, "out.html"]);
 });

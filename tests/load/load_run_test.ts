@@ -11,6 +11,7 @@ import { assertionValues } from "../../lib/load/load_result.ts";
 import { runLoad } from "../../lib/load/load_run.ts";
 import { withFakeServer } from "../_support/fake_floodgate.ts";
 import { withServer } from "../_support/server.ts";
+import { signToken, TEST_SECRET } from "../_support/tokens.ts";
 
 /** A short run: 1 publisher at 20/s, 2 fast subscribers, 1.5 s measured. */
 function config(url: string, overrides: Partial<LoadConfig> = {}): LoadConfig {
@@ -183,5 +184,22 @@ Deno.test("runLoad sees Floodgate close a stalled client for its unanswered ping
     assert.deepEqual(r.slowClients.closes, { "4009": 1 });
     assert.deepEqual(r.closes, { "4009": 1 }, "the fast clients answered every ping");
     assert.equal(r.correctness.fast.missing + r.correctness.fast.undelivered, 0);
+  });
+});
+
+Deno.test("runLoad presents --token to a server with auth on, and keeps it out of the result", async () => {
+  await withServer({ jwtSecret: TEST_SECRET, publishToken: "" }, async (server) => {
+    const topic = "load-auth";
+    const token = await signToken({ subscribe: [topic], publish: [topic] });
+    const r = await runLoad(config(server.url, { topic, token, subscribers: 2 }));
+    assert.ok(r.publish.accepted >= 20);
+    assert.equal(r.publish.failed, 0);
+    for (const c of r.clients) assert.equal(c.counts.delivered, r.publish.accepted);
+    assert.equal(r.config.token, "***");
+    assert.ok(!JSON.stringify(r).includes(token), "the token is not in the result");
+    const without = await runLoad(config(server.url, { topic, subscribers: 1 }));
+    assert.deepEqual(without.closes, { "4001": 1 });
+    assert.equal(without.publish.accepted, 0);
+    assert.match(without.notes.join(" "), /publishes failed \(first: HTTP 401\); .*pass --token/);
   });
 });
