@@ -156,7 +156,12 @@ export interface LoadResult {
     dropped: number | undefined;
     coalesced: number | undefined;
     gapsSent: number | undefined;
-    slowDisconnects: number | undefined;
+    /**
+     * Connections the server saw end during the run, by close code
+     * (`floodgate_disconnects_total`), including closes a slow client had not
+     * read yet when the run ended.
+     */
+    disconnects: Record<string, number> | undefined;
     samples: ServerSample[];
   };
   /** The load tester's own CPU over the measured window, % of one core. */

@@ -272,7 +272,9 @@ ${capacity}
 ${table([["kind", "messages", "p50", "p95", "p99", "p99.9", "max"], ...kindRows])}
 <h2>Correctness</h2>
 ${table([countsHead, ...countRows])}
-<p>Closes: ${escapeXml(fmtCloses(r.closes))}. Slow clients: ${r.slowClients.count}${
+<p>Closes the clients read: ${escapeXml(fmtCloses(r.closes))}; connections the server saw end: ${
+    escapeXml(fmtCloses(r.server.disconnects ?? {}))
+  }. Slow clients: ${r.slowClients.count}${
     r.slowClients.count > 0
       ? `, server dropped ${fmtNum(r.slowClients.serverDropped)}, coalesced ${
         fmtNum(r.slowClients.serverCoalesced)

@@ -129,7 +129,7 @@ export function formatReport(r: LoadResult): string {
         fmtPct(sv.cpuMaxPercent)
       }) of one core; delivered ${fmtNum(sv.delivered)}, sent ${fmtBytes(sv.bytesSent)}, dropped ${
         fmtNum(sv.dropped)
-      }, coalesced ${fmtNum(sv.coalesced)}, 4008 closes ${fmtNum(sv.slowDisconnects)}`
+      }, coalesced ${fmtNum(sv.coalesced)}; connections ended ${fmtCloses(sv.disconnects ?? {})}`
       : `Server       metrics unavailable (${sv.error ?? "no answer"})`,
   );
   lines.push(
@@ -139,7 +139,7 @@ export function formatReport(r: LoadResult): string {
       fmtBytes(r.wire.publishedBytes)
     }`,
   );
-  lines.push(`Closes       ${fmtCloses(r.closes)}`);
+  lines.push(`Closes       ${fmtCloses(r.closes)} (close frames the clients read)`);
   lines.push(`Tester CPU   ${fmtPct(r.testerCpuPercent)} of one core`);
 
   if (r.capacity) {

@@ -25,7 +25,8 @@ export interface ServerSample {
   gapsSent: number;
   dropped: number;
   coalesced: number;
-  slowDisconnects: number;
+  /** `floodgate_disconnects_total` by close code, whoever closed. */
+  disconnects: Record<string, number>;
 }
 
 /** What the server's `/stats` last said about one client. */
@@ -35,7 +36,7 @@ export interface ServerClientView {
   sentMessages: number;
 }
 
-const SERIES: Record<Exclude<keyof ServerSample, "t" | "cpuPercent">, string> = {
+const SERIES: Record<Exclude<keyof ServerSample, "t" | "cpuPercent" | "disconnects">, string> = {
   rssBytes: "process_resident_memory_bytes",
   cpuSeconds: "process_cpu_seconds_total",
   clients: "floodgate_clients",
@@ -45,7 +46,6 @@ const SERIES: Record<Exclude<keyof ServerSample, "t" | "cpuPercent">, string> = 
   gapsSent: "floodgate_gaps_sent_total",
   dropped: "floodgate_dropped_total",
   coalesced: "floodgate_coalesced_total",
-  slowDisconnects: "floodgate_slow_disconnects_total",
 };
 
 /**
@@ -88,7 +88,16 @@ export class ServerSampler {
       this.#error = (err as Error).message;
       return undefined;
     }
-    const sample = { t: (performance.now() - this.#started) / 1000, cpuPercent: 0 } as ServerSample;
+    const disconnects: Record<string, number> = {};
+    for (const [series, value] of metrics) {
+      const code = /^floodgate_disconnects_total\{code="(\d+)"\}$/.exec(series)?.[1];
+      if (code) disconnects[code] = value;
+    }
+    const sample = {
+      t: (performance.now() - this.#started) / 1000,
+      cpuPercent: 0,
+      disconnects,
+    } as ServerSample;
     for (const [field, series] of Object.entries(SERIES)) {
       sample[field as keyof typeof SERIES] = metrics.get(series) ?? 0;
     }

@@ -46,6 +46,16 @@ export interface RunParts {
   capacity: LoadResult["capacity"];
 }
 
+/** Disconnects by code between two samples. */
+function codeDelta(from: ServerSample, to: ServerSample): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [code, n] of Object.entries(to.disconnects)) {
+    const d = n - (from.disconnects[code] ?? 0);
+    if (d > 0) out[code] = d;
+  }
+  return out;
+}
+
 /** Builds the result of a run from what it collected. */
 export function summarizeRun(p: RunParts): LoadResult {
   const { config, fleet, reports, sampler } = p;
@@ -204,7 +214,7 @@ export function summarizeRun(p: RunParts): LoadResult {
       dropped: delta((s) => s.dropped),
       coalesced: delta((s) => s.coalesced),
       gapsSent: delta((s) => s.gapsSent),
-      slowDisconnects: delta((s) => s.slowDisconnects),
+      disconnects: p.baseline && p.final ? codeDelta(p.baseline, p.final) : undefined,
       samples,
     },
     testerCpuPercent: p.testerCpuPercent,

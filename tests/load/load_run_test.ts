@@ -183,6 +183,7 @@ Deno.test("runLoad sees Floodgate close a stalled client for its unanswered ping
     // The stalled client reads what reached it only after the run, the 4009 close last.
     assert.deepEqual(r.slowClients.closes, { "4009": 1 });
     assert.deepEqual(r.closes, { "4009": 1 }, "the fast clients answered every ping");
+    assert.equal(r.server.disconnects?.["4009"], 1, "the server's own count agrees");
     assert.equal(r.correctness.fast.missing + r.correctness.fast.undelivered, 0);
   });
 });

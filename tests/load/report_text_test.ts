@@ -14,7 +14,7 @@ Deno.test("formatReport names the run and prints every section with the measured
     "seq 4 of each of 2 topics, 2 fast clients",
   );
   assert.match(text, /^Slow clients 1 stall: .*closes 4008×1$/m);
-  assert.match(text, /^Closes {7}4008×1$/m);
+  assert.match(text, /^Closes {7}4008×1 \(close frames the clients read\)$/m);
   assert.match(text, /^Server {7}RSS 12\.3 MB/m);
   for (const topic of Object.keys(r.correctness.byTopic)) {
     assert.ok(text.includes(`${topic}: delivered`));
