@@ -71,3 +71,19 @@ Deno.test("demoVerdict describes a stalled client that read nothing and timed ou
     /the slowest took 11\.4 ms .*\n.*the slow client read nothing and was disconnected for its unanswered pings \(4009\)\./,
   );
 });
+
+Deno.test("demoVerdict says naive mode's fast clients only caught up once the slow one was closed", () => {
+  const late = {
+    ...stalledNaive,
+    fastPerSec: 50,
+    fastReceived: 800,
+    fastP50: 2419,
+    fastP99: 8262,
+    fastMax: 8400,
+    slowCloses: { "4009": 1 },
+  };
+  assert.match(
+    demoVerdict(late, queue),
+    /^Naive mode: the one slow client held everyone up\. The fast clients' messages arrived up to 8\.40 s late \(p50 2,419 ms, p99 8,262 ms\); they caught up only after the server closed the slow client \(4009\)\.$/m,
+  );
+});
