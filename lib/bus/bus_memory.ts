@@ -1,3 +1,4 @@
+import { applyMergePatch } from "../protocol/merge_patch.ts";
 import type { GapRange } from "../queue/gap_range.ts";
 import type { Bus, BusHealth, Envelope, PublishRequest, TopicSnapshot } from "./bus.ts";
 
@@ -18,7 +19,8 @@ interface TopicRecord {
  * bus.onMessage((env) => console.log(env.topic, env.seq));
  * bus.watch("sessions");
  * await bus.publish([{ topic: "sessions", key: "s1", data: 1, ts: Date.now() }]); // sessions 1
- * (await bus.snapshot("sessions")).state; // { s1: 1 }
+ * await bus.publish([{ topic: "sessions", key: "s2", op: "patch", data: { a: 1 }, ts: Date.now() }]);
+ * (await bus.snapshot("sessions")).state; // { s1: 1, s2: { a: 1 } }
  * ```
  */
 export class MemoryBus implements Bus {
@@ -41,7 +43,13 @@ export class MemoryBus implements Bus {
         this.#topics.set(req.topic, record);
       }
       const env: Envelope = { ...req, seq: ++record.seq };
-      if (req.key !== undefined) (record.state ??= new Map()).set(req.key, req.data);
+      if (req.key !== undefined) {
+        const state = record.state ??= new Map();
+        if (req.op === "delete") state.delete(req.key);
+        else if (req.op === "patch") {
+          state.set(req.key, applyMergePatch(state.get(req.key), req.data));
+        } else state.set(req.key, req.data);
+      }
       out.push(env);
       if (this.#watched.has(req.topic)) this.#handler(env);
     }

@@ -14,6 +14,7 @@ import type { Hub } from "../hub/hub.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { ErrorCode } from "../protocol/codes.ts";
+import { negotiateSubprotocol } from "../protocol/codec.ts";
 import { parsePublishInput, type PublishInput } from "../protocol/parse.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
 import { isSystemTopic, validateTopic } from "../protocol/topic_name.ts";
@@ -200,10 +201,11 @@ export function createApp(options: AppOptions): Hono {
       return errorResponse(c, 400, "invalid_topic", (err as Error).message);
     }
     const remote = remoteOf(c);
+    const { codec, protocol } = negotiateSubprotocol(c.req.header("sec-websocket-protocol"));
     let session: ClientSession | undefined;
-    return upgrader.upgrade(c.req.raw, {}, {
+    return upgrader.upgrade(c.req.raw, { protocol, env: c.env }, {
       onOpen(socket) {
-        session = hub.connect(socket, { remote, topics });
+        session = hub.connect(socket, { remote, topics, codec });
       },
       onMessage(data) {
         if (session) hub.receive(session, data);

@@ -21,17 +21,31 @@ import {
   encodeWelcome,
   utf8Length,
 } from "../protocol/encode.ts";
-import type { ClientFrame, SubscribeFrame } from "../protocol/frames.ts";
-import { parseClientFrame, type PublishInput } from "../protocol/parse.ts";
+import { ChunkAssembler, ReassemblyBudget } from "../protocol/chunk_assembler.ts";
+import { MIN_CHUNK_BYTES } from "../protocol/chunking.ts";
+import { type CodecName, createCodec, decodeFrame } from "../protocol/codec.ts";
+import type { ChunkedFrame, ClientFrame, SubscribeFrame } from "../protocol/frames.ts";
+import {
+  parseClientFrame,
+  parseClientValue,
+  type PublishInput,
+  publishInputOf,
+} from "../protocol/parse.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
 import { isSystemTopic } from "../protocol/topic_name.ts";
 import type { GapRange } from "../queue/gap_range.ts";
 import type { SendQueueOptions } from "../queue/send_queue.ts";
 import type { ServerSocket } from "../transport/socket.ts";
-import { ClientSession, type ClientStats, type FlowOptions } from "./client_session.ts";
+import {
+  ClientSession,
+  type ClientStats,
+  type DrainContext,
+  type FlowOptions,
+} from "./client_session.ts";
 import { type Delivery, toDelivery } from "./delivery.ts";
 import { DrainScheduler } from "./drain_scheduler.ts";
-import { type BuiltFrame, FrameBuilder } from "./frame_builder.ts";
+import { FrameBuilder } from "./frame_builder.ts";
+import type { CompressionStats, FrameCompressor } from "./frame_compressor.ts";
 import { HubCounters } from "./hub_counters.ts";
 import { NaiveBroadcaster } from "./naive_broadcaster.ts";
 
@@ -60,6 +74,20 @@ export interface HubOptions {
   maxTopicsPerClient?: number;
   /** A fan-out slower than this is logged as a warning. @default {100} */
   slowFanoutMs?: number;
+  /**
+   * Frames larger than this go out in chunks (`chunked.*`) of at most this
+   * size; 0 sends every frame whole. Not used in naive mode.
+   * @default {65536}
+   */
+  chunkBytes?: number;
+  /** Largest chunked message a client may send. @default {4194304} */
+  maxMessageBytes?: number;
+  /** Most bytes of unfinished chunked messages held for all clients. @default {67108864} */
+  maxReassemblyBytes?: number;
+  /** A chunked message not finished within this many ms is dropped. @default {30000} */
+  reassemblyTimeoutMs?: number;
+  /** Compresses frames for clients that negotiated permessage-deflate. */
+  compressor?: FrameCompressor;
   /** Clock for publish timestamps, epoch ms with sub-ms precision. */
   now?: () => number;
 }
@@ -71,6 +99,8 @@ export interface HubSnapshot {
   topics: number;
   blockedClients: number;
   counters: ReturnType<HubCounters["toJSON"]>;
+  /** Present when frames are compressed. */
+  compression: CompressionStats | undefined;
 }
 
 const DEFAULT_FLOW: FlowOptions = {
@@ -104,7 +134,11 @@ export class Hub {
   readonly #now: () => number;
   readonly #scheduler: DrainScheduler<ClientSession>;
   readonly #naive: NaiveBroadcaster | undefined;
-  readonly #drainContext: { builder: FrameBuilder; onFrame: (f: BuiltFrame) => void };
+  readonly #drainContexts: Record<CodecName, DrainContext>;
+  readonly #compressor: FrameCompressor | undefined;
+  readonly #maxMessageBytes: number;
+  readonly #reassemblyTimeoutMs: number;
+  readonly #reassemblyBudget: ReassemblyBudget;
   readonly #clients = new Map<string, ClientSession>();
   readonly #subscribers = new Map<string, Set<ClientSession>>();
   #nextClient = 0;
@@ -130,12 +164,40 @@ export class Hub {
       : undefined;
     const counters = this.counters;
     const now = this.#now;
-    this.#drainContext = {
-      builder: new FrameBuilder(),
-      onFrame(frame) {
-        counters.frameSent(frame, now());
+    const onFrame: DrainContext["onFrame"] = (frame) => counters.frameSent(frame, now());
+    const onChunked: DrainContext["onChunked"] = (frames) => {
+      counters.chunkedSent++;
+      counters.chunkFramesSent += frames;
+    };
+    const chunkBytes = options.chunkBytes ?? 64 << 10;
+    if (chunkBytes !== 0 && !(chunkBytes >= MIN_CHUNK_BYTES)) {
+      throw new RangeError(
+        `chunkBytes must be 0 (off) or at least ${MIN_CHUNK_BYTES}, got ${chunkBytes}`,
+      );
+    }
+    let messageId = 0;
+    const builderOptions = {
+      chunkBytes: chunkBytes === 0 || this.mode === "naive" ? Infinity : chunkBytes,
+      nextMessageId: () => ++messageId,
+    };
+    this.#compressor = options.compressor;
+    this.#drainContexts = {
+      json: {
+        builder: new FrameBuilder({ codec: createCodec("json"), ...builderOptions }),
+        compressor: this.#compressor,
+        onFrame,
+        onChunked,
+      },
+      msgpack: {
+        builder: new FrameBuilder({ codec: createCodec("msgpack"), ...builderOptions }),
+        compressor: this.#compressor,
+        onFrame,
+        onChunked,
       },
     };
+    this.#maxMessageBytes = options.maxMessageBytes ?? 4 << 20;
+    this.#reassemblyTimeoutMs = options.reassemblyTimeoutMs ?? 30_000;
+    this.#reassemblyBudget = new ReassemblyBudget(options.maxReassemblyBytes ?? 64 << 20);
     this.#bus.onMessage((env) => this.#fanOut(env));
     this.#bus.onGap((gap) => this.#busGap(gap));
     this.#heartbeatTimer = setInterval(
@@ -179,8 +241,12 @@ export class Hub {
    * Registers a new connection. Call from the engine's `onOpen`.
    *
    * @param topics topics to subscribe to at once (from `?topics=`).
+   * @param codec the wire format the client chose by subprotocol. @default {"json"}
    */
-  connect(socket: ServerSocket, info: { remote: string; topics?: string[] }): ClientSession {
+  connect(
+    socket: ServerSocket,
+    info: { remote: string; topics?: string[]; codec?: CodecName },
+  ): ClientSession {
     const id = `c${(++this.#nextClient).toString(36)}-${crypto.randomUUID().slice(0, 6)}`;
     const session = new ClientSession(
       id,
@@ -188,7 +254,7 @@ export class Hub {
       socket,
       this.#flow,
       this.#queueOptions,
-      this.#drainContext,
+      this.#drainContexts[info.codec ?? "json"],
     );
     this.#clients.set(id, session);
     this.counters.connections++;
@@ -219,21 +285,61 @@ export class Hub {
       );
       return;
     }
-    if (typeof data !== "string") {
+    if (typeof data !== "string" && session.codec !== "msgpack") {
       this.#reject(
         session,
-        new ProtocolError("invalid_frame", "Binary frames are not accepted; send JSON text frames"),
+        new ProtocolError(
+          "invalid_frame",
+          "Binary frames are not accepted; send JSON text frames, or connect with the floodgate.v1.msgpack subprotocol",
+        ),
       );
       return;
     }
-    let frame: ClientFrame;
+    const frame = this.#parse(session, data);
+    if (frame === undefined) return;
+    if (frame.type.startsWith("chunked.")) this.#reassemble(session, frame as ChunkedFrame);
+    else this.#handle(session, frame);
+  }
+
+  /** Parses JSON text or MessagePack bytes; answers an `error` frame and returns undefined when invalid. */
+  #parse(session: ClientSession, data: string | Uint8Array): ClientFrame | undefined {
     try {
-      frame = parseClientFrame(data);
+      return typeof data === "string"
+        ? parseClientFrame(data)
+        : parseClientValue(decodeFrame(data));
     } catch (err) {
+      this.#reject(session, err);
+      return undefined;
+    }
+  }
+
+  /** Feeds a chunked frame to the session's assembler; handles the whole message once complete. */
+  #reassemble(session: ClientSession, frame: ChunkedFrame): void {
+    session.inbound ??= new ChunkAssembler({
+      maxMessageBytes: this.#maxMessageBytes,
+      budget: this.#reassemblyBudget,
+      timeoutMs: this.#reassemblyTimeoutMs,
+    });
+    let whole: string | Uint8Array | undefined;
+    try {
+      whole = session.inbound.push(frame);
+    } catch (err) {
+      this.counters.chunkedRefused++;
       this.#reject(session, err);
       return;
     }
-    this.#handle(session, frame);
+    if (whole === undefined) return;
+    this.counters.chunkedReceived++;
+    const inner = this.#parse(session, whole);
+    if (inner === undefined) return;
+    if (inner.type.startsWith("chunked.")) {
+      this.#reject(
+        session,
+        new ProtocolError("invalid_frame", "A chunked message cannot itself be a chunked frame"),
+      );
+      return;
+    }
+    this.#handle(session, inner);
   }
 
   /** Forgets a connection the engine reports closed. Call from the engine's `onClose`. */
@@ -274,6 +380,7 @@ export class Hub {
       topics: this.#subscribers.size,
       blockedClients: this.#scheduler.blockedCount,
       counters: this.counters.toJSON(this.#clients.values()),
+      compression: this.#compressor?.stats(),
     };
   }
 
@@ -287,7 +394,7 @@ export class Hub {
     clearInterval(this.#heartbeatTimer);
     const until = Date.now() + deadlineMs;
     this.#scheduler.flushNow();
-    while (Date.now() < until && [...this.#clients.values()].some((s) => !s.queue.isEmpty)) {
+    while (Date.now() < until && [...this.#clients.values()].some((s) => !s.idle)) {
       for (const s of this.#clients.values()) s.drain();
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -323,9 +430,7 @@ export class Hub {
           );
           return;
         }
-        const input: PublishInput = { topic: frame.topic, data: frame.data };
-        if (frame.key !== undefined) input.key = frame.key;
-        this.publish([input]).then(
+        this.publish([publishInputOf(frame)]).then(
           ([env]) => {
             if (frame.id !== undefined) this.#control(session, encodeAck(frame.id, env.seq));
           },
@@ -516,6 +621,7 @@ export class Hub {
 
   #remove(session: ClientSession, code: number, reason: string, by: "server" | "peer"): void {
     session.closed = true;
+    session.inbound?.clear();
     for (const topic of [...session.subscriptions.keys()]) this.#unsubscribe(session, topic);
     this.#clients.delete(session.id);
     this.#scheduler.forget(session);
@@ -537,6 +643,18 @@ export class Hub {
       if (!session.heartbeat(now, this.#heartbeatMs, this.#heartbeatTimeoutMs)) {
         this.counters.heartbeatTimeouts++;
         this.close(session, CloseCode.HeartbeatTimeout);
+        continue;
+      }
+      for (const id of session.inbound?.expire(now) ?? []) {
+        this.counters.chunkedRefused++;
+        this.#reject(
+          session,
+          new ProtocolError(
+            "invalid_frame",
+            `Chunked message ${id} was not finished within ${this.#reassemblyTimeoutMs} ms (--reassembly-timeout) and was dropped`,
+            { id },
+          ),
+        );
       }
     }
   }

@@ -10,3 +10,7 @@ export * from "./protocol_error.ts";
 export * from "./topic_name.ts";
 export * from "./parse.ts";
 export * from "./encode.ts";
+export * from "./chunking.ts";
+export * from "./chunk_assembler.ts";
+export * from "./codec.ts";
+export * from "./merge_patch.ts";
