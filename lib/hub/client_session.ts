@@ -120,6 +120,8 @@ export class ClientSession {
   readonly #batchBytes: number;
   /** Large frames being sent in chunks, in order; the first one is sending. */
   readonly #transfers: Transfer[] = [];
+  /** Unconfirmed bytes above which the next chunk waits for a `pong`. */
+  readonly #transferWindow: number;
   #blocked = false;
 
   #sentMessages = 0;
@@ -151,6 +153,8 @@ export class ClientSession {
     this.#compressor = socket.sendDeflated ? ctx.compressor : undefined;
     const { chunkBytes, codec } = ctx.builder;
     // Every part of a batch is at least 32 bytes, so its separators take at most chunkBytes / 32.
+    // At most two chunks unread ahead of anything queued later, however slow the link.
+    this.#transferWindow = Math.min(flow.maxInflightBytes, 2 * chunkBytes);
     this.#batchBytes = chunkBytes === Infinity
       ? flow.maxFrameBytes
       : Math.min(flow.maxFrameBytes, chunkBytes - codec.batchOverhead - chunkBytes / 32);
@@ -207,10 +211,12 @@ export class ClientSession {
    * in-flight limit.
    *
    * A frame larger than the chunk limit goes out in chunks, one `chunked.data`
-   * per call: before each chunk, whatever was queued behind it and may pass it
-   * is written (other topics' messages and gaps, control frames), so a large
-   * message delays a small one by at most one chunk. Messages of the large
-   * message's topic wait for it, keeping each topic in order.
+   * per call and only while at most two chunks' worth of bytes are
+   * unconfirmed: before each chunk, whatever was queued behind it and may pass
+   * it is written (other topics' messages and gaps, control frames), so a
+   * large message delays a small one by about one chunk, however slow the
+   * link. Messages of the large message's topic wait for it, keeping each
+   * topic in order.
    */
   drain(): DrainResult {
     if (this.closed) return "idle";
@@ -223,7 +229,7 @@ export class ClientSession {
           if (this.#transfers.length > 1) continue;
         }
         if (chunkSent) return "more";
-        if (!this.#mayWrite()) return "blocked";
+        if (!this.#mayWrite() || this.inflightBytes > this.#transferWindow) return "blocked";
         this.#writeChunk(transfer);
         chunkSent = true;
         continue;
@@ -272,10 +278,14 @@ export class ClientSession {
     });
   }
 
-  /** Writes the next chunk: `chunked.start` goes with the first, `chunked.end` with the last. */
+  /**
+   * Writes the next chunk: `chunked.start` goes with the first, `chunked.end`
+   * with the last; then a `ping`, whose `pong` lets the next chunk go.
+   */
   #writeChunk(t: Transfer): void {
     const last = t.frames.length - 1;
     do this.#write(t.frames[t.next++]); while (t.next === 1 || t.next === last);
+    if (this.#sentBytes > this.#lastPingBytes) this.ping(Date.now());
     if (t.next > last) {
       this.#transfers.shift();
       this.#ctx.onChunked(t.frames.length);

@@ -63,6 +63,15 @@ export class DrainScheduler<T extends Drainable> {
     }
   }
 
+  /**
+   * Drains a client stopped by flow control on the next run instead of the
+   * next poll (its peer just confirmed bytes). Does nothing for other clients.
+   */
+  wake(client: T): void {
+    if (!this.#blocked.delete(client)) return;
+    this.mark(client);
+  }
+
   /** Forgets a client (it disconnected). */
   forget(client: T): void {
     this.#blocked.delete(client);

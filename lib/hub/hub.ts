@@ -443,6 +443,7 @@ export class Hub {
         return;
       case "pong":
         session.onPong(frame.id, Date.now());
+        this.#scheduler.wake(session);
         return;
     }
   }

@@ -141,12 +141,13 @@ Deno.test("a client stalling mid-transfer keeps only the latest state per key; o
     const slow = (await clientStats(server)).find((c) =>
       c.id !== fast.ofType("welcome")[0].clientId
     )!;
-    assert.ok(slow.blocked, "flow control stopped writing to the stalled client");
     assert.ok(
       slow.chunked !== null && slow.chunked.sent < slow.chunked.total,
       `stalled mid-transfer: ${JSON.stringify(slow.chunked)}`,
     );
-    assert.ok(slow.inflightBytes <= 256 * KiB + 64 * KiB, `${slow.inflightBytes} bytes in flight`);
+    // Chunks wait for pongs once two chunks' worth is unconfirmed: the rest stays unsent.
+    assert.ok(slow.inflightBytes >= 128 * KiB, `only ${slow.inflightBytes} bytes in flight`);
+    assert.ok(slow.inflightBytes <= 200 * KiB, `${slow.inflightBytes} bytes in flight`);
     assert.ok(slow.queue.messages <= 2, `${slow.queue.messages} messages queued`);
     assert.ok(slow.coalesced > 0, "older versions were coalesced away");
 
