@@ -13,6 +13,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { lineReader, median } from "./bench_util.ts";
 import { LatencyHistogram, wallClockMs } from "../../lib/load/latency_histogram.ts";
 import { sessionUpdate, tabTree } from "../../lib/load/payloads.ts";
 import { Publisher } from "../../lib/load/publisher.ts";
@@ -71,21 +72,7 @@ async function runCase(c: Case, clients: number, warmupMs: number, durationMs: n
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = agent.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  const nextLine = async () => {
-    for (;;) {
-      const nl = buffered.indexOf("\n");
-      if (nl >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        return line;
-      }
-      const { value, done } = await reader.read();
-      if (done) throw new Error("agent exited early");
-      buffered += value;
-    }
-  };
+  const nextLine = lineReader(agent.stdout);
   await nextLine(); // ready
   const trees = [0, 1, 2, 3].map((v) => tabTree(424_000, v));
   const publishers: Publisher[] = [];
@@ -151,11 +138,6 @@ async function runCase(c: Case, clients: number, warmupMs: number, durationMs: n
     agentCpuPercent: (report.cpuSeconds / (durationMs / 1000)) * 100,
     closes: report.closes,
   } satisfies Result;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 function table(results: Result[][]): string {

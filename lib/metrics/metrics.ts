@@ -156,27 +156,19 @@ export function createMetrics(hub: Hub): Metrics {
       this.set(total);
     },
   });
-  for (const [key, name, help] of COUNTERS) {
+  const counter = (name: string, help: string, value: () => number) =>
     new client.Counter({
       name,
       help,
       registers: [registry],
       collect() {
         this.reset();
-        this.inc(snapshot.counters[key]);
+        this.inc(value());
       },
     });
-  }
+  for (const [key, name, help] of COUNTERS) counter(name, help, () => snapshot.counters[key]);
   for (const [key, name, help, scale] of COMPRESSION) {
-    new client.Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc((snapshot.compression?.[key] ?? 0) * scale);
-      },
-    });
+    counter(name, help, () => (snapshot.compression?.[key] ?? 0) * scale);
   }
   new client.Gauge({
     name: "floodgate_compression_ratio",

@@ -1,3 +1,4 @@
+import { concatBytes } from "./bytes.ts";
 import { utf8Length } from "./encode.ts";
 import type { ChunkedFrame } from "./frames.ts";
 import { ProtocolError } from "./protocol_error.ts";
@@ -168,9 +169,7 @@ export class ChunkAssembler {
       );
     }
     this.#close(id, p);
-    return p.text === false
-      ? concat(p.parts as Uint8Array[], p.bytes)
-      : (p.parts as string[]).join("");
+    return p.text === false ? concatBytes(p.parts as Uint8Array[]) : (p.parts as string[]).join("");
   }
 
   /**
@@ -268,14 +267,4 @@ export class ChunkAssembler {
     if (p) this.#close(id, p);
     this.#refuse(id, code, message);
   }
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }

@@ -9,7 +9,15 @@
  */
 import { decode as msgpackDecode, Encoder } from "@msgpack/msgpack";
 import { chunkBinary, chunkText } from "./chunking.ts";
-import { encodeBatch, encodeGap, encodeMessage, type MessageFields, utf8Length } from "./encode.ts";
+import { concatBytes } from "./bytes.ts";
+import {
+  encodeBatch,
+  encodeGap,
+  encodeMessage,
+  type MessageFields,
+  messageObject,
+  utf8Length,
+} from "./encode.ts";
 import type { GapReason } from "./frames.ts";
 import { ProtocolError } from "./protocol_error.ts";
 
@@ -88,17 +96,7 @@ function msgpackBatch(parts: readonly Uint8Array[]): Uint8Array {
     (n >>> 8) & 0xff,
     n & 0xff,
   ];
-  let size = BATCH_HEAD.length + header.length;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  out.set(BATCH_HEAD, 0);
-  out.set(header, BATCH_HEAD.length);
-  let off = BATCH_HEAD.length + header.length;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes([BATCH_HEAD, new Uint8Array(header), ...parts]);
 }
 
 function binary(frame: EncodedFrame): Uint8Array {
@@ -117,16 +115,7 @@ export function msgpackCodec(): Codec {
     name: "msgpack",
     subprotocol: SUBPROTOCOLS.msgpack,
     encode,
-    encodeMessage: (m) =>
-      encoder.encode({
-        type: "message",
-        topic: m.topic,
-        seq: m.seq,
-        key: m.key,
-        ts: m.ts,
-        op: m.op,
-        data: m.op === "delete" ? undefined : m.data,
-      }),
+    encodeMessage: (m) => encoder.encode(messageObject(m)),
     encodeGap: (topic, fromSeq, toSeq, reason) =>
       encoder.encode({ type: "gap", topic, fromSeq, toSeq, reason }),
     encodeBatch: (parts) => msgpackBatch(parts.map(binary)),

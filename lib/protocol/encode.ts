@@ -38,17 +38,7 @@ export interface MessageFields {
  * ```
  */
 export function encodeMessage(m: MessageFields): string {
-  if (m.op !== undefined) {
-    return JSON.stringify({
-      type: "message",
-      topic: m.topic,
-      seq: m.seq,
-      key: m.key,
-      ts: m.ts,
-      op: m.op,
-      data: m.op === "delete" ? undefined : m.data,
-    });
-  }
+  if (m.op !== undefined) return JSON.stringify(messageObject(m));
   return m.key === undefined
     ? JSON.stringify({ type: "message", topic: m.topic, seq: m.seq, ts: m.ts, data: m.data })
     : JSON.stringify({
@@ -66,6 +56,22 @@ export function encodeMessage(m: MessageFields): string {
  * and the longest reason come to 233 bytes of JSON (less in MessagePack).
  */
 export const MAX_GAP_BYTES = 256;
+
+/**
+ * The `message` frame as an object, for codecs other than JSON text: `key`
+ * and `op` are undefined when absent, and a delete carries no `data`.
+ */
+export function messageObject(m: MessageFields): Record<string, unknown> {
+  return {
+    type: "message",
+    topic: m.topic,
+    seq: m.seq,
+    key: m.key,
+    ts: m.ts,
+    op: m.op,
+    data: m.op === "delete" ? undefined : m.data,
+  };
+}
 
 /** Encodes a `gap` frame for seqs `fromSeq..toSeq` inclusive. */
 export function encodeGap(

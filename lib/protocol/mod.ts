@@ -14,3 +14,4 @@ export * from "./chunking.ts";
 export * from "./chunk_assembler.ts";
 export * from "./codec.ts";
 export * from "./merge_patch.ts";
+export * from "./bytes.ts";

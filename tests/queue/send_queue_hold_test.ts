@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import type { MessageOp } from "../../lib/protocol/frames.ts";
 import { type QueueEntry, SendQueue, type TakeHold } from "../../lib/queue/send_queue.ts";
+import { describe } from "../_support/queue_entries.ts";
 
 interface Msg {
   topic: string;
@@ -18,16 +19,6 @@ const msg = (topic: string, seq: number, bytes = 10, key?: string, op?: MessageO
   op,
   bytes,
 });
-
-function describe(entries: QueueEntry<Msg>[]): string[] {
-  const out: string[] = [];
-  for (const e of entries) {
-    if (e.control !== undefined) out.push(`control ${e.control}`);
-    for (const g of e.gaps ?? []) out.push(`gap ${g.topic}:${g.fromSeq}-${g.toSeq} ${g.reason}`);
-    if (e.message) out.push(`${e.message.topic}${e.message.seq}`);
-  }
-  return out;
-}
 
 const hold = (topics: string[], maxCost = 100): TakeHold => ({ topics: new Set(topics), maxCost });
 
