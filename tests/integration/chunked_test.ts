@@ -260,3 +260,18 @@ Deno.test("an unfinished chunked message is dropped after --reassembly-timeout",
     await c.close();
   });
 });
+
+Deno.test("a large snapshot reaches a new subscriber in chunks, in JSON and in MessagePack", async () => {
+  await withServer({ ...quiet }, async (server) => {
+    const tree = tabTree(300_000);
+    await publish(server, { topic: "tabs", key: "w1", data: tree });
+    for (const protocols of [undefined, ["floodgate.v1.msgpack"]]) {
+      const c = await TestClient.connect(wsUrl(server, "?topics=tabs"), {}, protocols);
+      await c.waitFor(() => c.ofType("subscribed").length === 1, 10_000, "subscribed");
+      assert.deepEqual(c.ofType("snapshot")[0].state, { w1: tree });
+      assert.ok(c.wire.some((w) => w.frame.type === "chunked.start"));
+      for (const w of c.wire) assert.ok(w.bytes <= 64 * KiB);
+      await c.close();
+    }
+  });
+});

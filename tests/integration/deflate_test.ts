@@ -10,6 +10,7 @@ import { sessionUpdate, tabTree } from "../../lib/load/payloads.ts";
 import { ChunkAssembler } from "../../lib/protocol/chunk_assembler.ts";
 import { decodeFrame } from "../../lib/protocol/codec.ts";
 import type { ChunkedFrame, MessageFrame, ServerFrame } from "../../lib/protocol/frames.ts";
+import { RawWebSocket } from "../../lib/load/raw_ws.ts";
 import type { FloodgateServer } from "../../lib/server.ts";
 import { publish, withServer, wsUrl } from "../_support/server.ts";
 import { TestClient } from "../_support/test_client.ts";
@@ -157,6 +158,17 @@ Deno.test("deflate works with MessagePack and with clients that publish compress
     assert.ok((await metric(server, "floodgate_compressed_frames_sent_total")) > 0);
     await mp.close();
     await pub.close();
+  });
+});
+
+Deno.test("the ws engine answers a bad upgrade with the app's status", async () => {
+  await withServer({ compression: "deflate" }, async (server) => {
+    await assert.rejects(
+      () => RawWebSocket.connect(wsUrl(server, "?topics=bad%20topic")),
+      /HTTP\/1.1 400/,
+    );
+    const res = await publish(server, { topic: "t", data: 1 });
+    assert.equal(res.status, 202, "plain HTTP goes through @hono/node-server");
   });
 });
 
