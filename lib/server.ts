@@ -11,12 +11,17 @@ import { getRequestListener } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { Bus } from "./bus/bus.ts";
 import { MemoryBus } from "./bus/bus_memory.ts";
+import { RedisBus } from "./bus/bus_redis.ts";
 import type { Settings } from "./config/settings.ts";
+import { Authenticator } from "./auth/authenticator.ts";
+import { webAssetsLoader } from "./dashboard/assets.ts";
 import { createApp } from "./http/app.ts";
 import { FrameCompressor } from "./hub/frame_compressor.ts";
+import { KeyedRateLimiter } from "./limits/keyed_rate_limiter.ts";
 import { Hub } from "./hub/hub.ts";
 import { Logger } from "./log/logger.ts";
 import { createMetrics } from "./metrics/metrics.ts";
+import { startMetricsTopic } from "./metrics/metrics_topic.ts";
 import { startSummaryLog } from "./metrics/summary.ts";
 import { DenoUpgrader } from "./transport/deno_upgrader.ts";
 import type { Upgrader } from "./transport/socket.ts";
@@ -58,7 +63,25 @@ export async function startServer(
   parts: ServerParts = {},
 ): Promise<FloodgateServer> {
   const logger = parts.logger ?? new Logger({ level: settings.logLevel });
-  const bus = parts.bus ?? new MemoryBus();
+  const history = {
+    maxMessages: settings.historySize,
+    maxBytes: settings.historyBytes,
+    maxAgeMs: settings.historyTtlMs,
+  };
+  const bus = parts.bus ?? (settings.redisUrl
+    ? await RedisBus.connect({
+      url: settings.redisUrl,
+      prefix: settings.redisPrefix,
+      logger,
+      history,
+      maxTopics: settings.maxTopics,
+      maxKeysPerTopic: settings.maxKeysPerTopic,
+    })
+    : new MemoryBus({
+      history,
+      maxTopics: settings.maxTopics,
+      maxKeysPerTopic: settings.maxKeysPerTopic,
+    }));
   // Native Deno is the faster engine; permessage-deflate needs npm:ws on node:http.
   const upgrader = parts.upgrader ??
     (settings.compression === "off" ? new DenoUpgrader() : new WsUpgrader({
@@ -74,6 +97,12 @@ export async function startServer(
       budgetBytesPerSec: settings.compressionBudget,
     })
     : undefined;
+  const authenticator = new Authenticator({
+    publishToken: settings.publishToken,
+    jwtSecret: settings.jwtSecret,
+    allowedOrigins: settings.allowedOrigins.split(",").map((o) => o.trim()).filter(Boolean),
+  });
+  const publishLimiter = new KeyedRateLimiter(settings.publishRate);
   const hub = new Hub({
     bus,
     logger,
@@ -96,6 +125,8 @@ export async function startServer(
     heartbeatTimeoutMs: settings.heartbeatTimeoutMs,
     maxInboundBytes: settings.maxInboundBytes,
     maxTopicsPerClient: settings.maxTopicsPerClient,
+    maxInboundRate: settings.maxInboundRate,
+    publishLimiter,
     slowFanoutMs: settings.slowFanoutMs,
     chunkBytes: settings.chunkBytes,
     maxMessageBytes: settings.maxMessageBytes,
@@ -103,7 +134,20 @@ export async function startServer(
     reassemblyTimeoutMs: settings.reassemblyTimeoutMs,
     compressor,
   });
-  const metrics = createMetrics(hub);
+  const metrics = createMetrics(hub, {
+    max_connections: settings.maxConnections,
+    max_inbound_rate: settings.maxInboundRate,
+    publish_rate: settings.publishRate,
+    max_topics_per_client: settings.maxTopicsPerClient,
+    max_topics: settings.maxTopics,
+    max_keys_per_topic: settings.maxKeysPerTopic,
+    max_inbound_bytes: settings.maxInboundBytes,
+    max_body_bytes: settings.maxBodyBytes,
+    max_queue_messages: settings.maxQueueMessages,
+    max_queue_bytes: settings.maxQueueBytes,
+    history_size: settings.historySize,
+    history_bytes: settings.historyBytes,
+  }, bus);
   const app = createApp({
     hub,
     bus,
@@ -111,6 +155,10 @@ export async function startServer(
     upgrader,
     logger,
     maxBodyBytes: settings.maxBodyBytes,
+    authenticator,
+    publishLimiter,
+    maxConnections: settings.maxConnections,
+    web: webAssetsLoader(),
   });
   const stopSummary = startSummaryLog(hub, logger, settings.statsIntervalMs);
 
@@ -119,6 +167,11 @@ export async function startServer(
     : serveDeno(app, settings);
   const host = server.hostname === "0.0.0.0" ? "127.0.0.1" : server.hostname;
   const url = `http://${host}:${server.port}`;
+  const stopMetricsTopic = startMetricsTopic(hub, {
+    intervalMs: settings.metricsIntervalMs,
+    instance: `${server.hostname}:${server.port}`,
+    logger,
+  });
   logger.info("server.listen", {
     url,
     mode: settings.mode,
@@ -127,6 +180,12 @@ export async function startServer(
     epoch: bus.epoch,
     flushMs: settings.flushMs,
   });
+  if (authenticator.open) {
+    logger.warn("auth.open", {
+      message:
+        "No --publish-token, --jwt-secret or --allowed-origins: anyone can publish and subscribe. Fine for local development only.",
+    });
+  }
   let shuttingDown: Promise<void> | undefined;
   return {
     url,
@@ -138,6 +197,7 @@ export async function startServer(
       shuttingDown ??= (async () => {
         logger.info("server.shutdown", { clients: hub.clientCount });
         stopSummary();
+        stopMetricsTopic();
         await hub.shutdown(settings.shutdownTimeoutMs);
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([

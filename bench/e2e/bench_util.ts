@@ -1,7 +1,9 @@
 /** Small helpers shared by the end-to-end benchmarks. */
 
 /** Reads a child process's output line by line. */
-export function lineReader(stdout: ReadableStream<Uint8Array>): () => Promise<string> {
+export function lineReader(
+  stdout: ReadableStream<Uint8Array<ArrayBuffer>>,
+): () => Promise<string> {
   const reader = stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = "";
   return async () => {

@@ -15,12 +15,16 @@
  *    with the seq it reflects: every message with a higher seq comes after it.
  * 5. **Epoch.** `epoch` names one history; it changes when seqs restart (the
  *    history was lost). Seqs of different epochs are not comparable.
- * 6. **Merged state.** A keyed request sets its key's state to `data`; with
+ * 6. **History.** `history(topic, afterSeq)` returns retained messages after
+ *    `afterSeq`, oldest first, exactly as they were delivered; `firstSeq` tells
+ *    where retention begins, so a caller knows whether the history still reaches
+ *    back far enough. Retention is bounded by count, bytes and age.
+ * 7. **Merged state.** A keyed request sets its key's state to `data`; with
  *    `op: "patch"` it applies `data` as a JSON Merge Patch (RFC 7396,
  *    `applyMergePatch`) to the key's state (an absent key counts as `{}`);
- *    with `op: "delete"` it removes the key. The envelope delivered carries
- *    the request as published (the patch, not the merged value); `snapshot`
- *    always holds the merged values.
+ *    with `op: "delete"` it removes the key. The envelope delivered (and kept
+ *    in history) carries the request as published (the patch, not the merged
+ *    value); `snapshot` always holds the merged values.
  *
  * Implementations: `bus_memory.ts` (one process, the default) and
  * `bus_redis.ts` (many instances sharing one Redis).
@@ -36,7 +40,7 @@ export interface PublishRequest {
   /** The value; with `op: "patch"` the merge patch; with `op: "delete"` null. */
   data: unknown;
   key?: string;
-  /** How a keyed request changes its key's state (rule 6); absent: `data` replaces it. */
+  /** How a keyed request changes its key's state (rule 7); absent: `data` replaces it. */
   op?: MessageOp;
   /** Publish time in epoch ms, set by the instance that accepted the publish. */
   ts: number;
@@ -51,8 +55,29 @@ export interface Envelope extends PublishRequest {
 export interface TopicSnapshot {
   /** The last seq published to the topic (0 when none). */
   seq: number;
-  /** Merged value per key (rule 6), or undefined when the topic has never had a keyed publish. */
+  /** Merged value per key (rule 7), or undefined when the topic has never had a keyed publish. */
   state: Record<string, unknown> | undefined;
+}
+
+/** A run of retained messages of one topic (rule 6). */
+export interface HistoryPage {
+  /** Messages with seq > the requested `afterSeq`, in seq order, at most `limit`. */
+  envelopes: Envelope[];
+  /** The oldest seq still retained; 0 when nothing is. Seqs below it are gone. */
+  firstSeq: number;
+  /** The topic's last seq when the page was read. */
+  lastSeq: number;
+}
+
+/**
+ * The bus cannot be reached (e.g. Redis is down): nothing was published.
+ * Answered with HTTP 503 and `error {code: "unavailable"}`; retry later.
+ */
+export class BusUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BusUnavailableError";
+  }
 }
 
 /** Health of the bus, for `/healthz`. */
@@ -67,20 +92,32 @@ export interface Bus {
   readonly name: string;
   /** The current epoch (see rule 5). */
   readonly epoch: string;
+  /**
+   * Sets the handler called when the epoch changes while running (the shared
+   * history was lost, e.g. Redis restarted empty): seqs start again.
+   */
+  onEpochChange(handler: (epoch: string) => void): void;
   /** Gives each request its seq and delivers it; resolves with the envelopes in order. */
   publish(requests: readonly PublishRequest[]): Promise<Envelope[]>;
   /** Sets the handler of delivered messages (rule 2). */
   onMessage(handler: (envelope: Envelope) => void): void;
   /** Sets the handler of undeliverable seqs (rule 3). */
   onGap(handler: (gap: GapRange) => void): void;
-  /** Starts delivering `topic` to this instance. */
-  watch(topic: string): void;
+  /**
+   * Starts delivering `topic` to this instance. Resolves once delivery is
+   * active: every message published after that is delivered (rule 2).
+   */
+  watch(topic: string): Promise<void>;
   /** Stops delivering `topic` to this instance. */
   unwatch(topic: string): void;
   /** The keyed state of `topic` (rule 4). */
   snapshot(topic: string): Promise<TopicSnapshot>;
+  /** Retained messages of `topic` after `afterSeq`, at most `limit` (rule 6). */
+  history(topic: string, afterSeq: number, limit: number): Promise<HistoryPage>;
   /** Whether the bus is working. */
   health(): BusHealth;
+  /** Event counts since start (reconnects, recovered seqs, gapped seqs…), for `/metrics`. */
+  counters(): Record<string, number>;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

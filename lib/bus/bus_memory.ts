@@ -1,16 +1,58 @@
 import { applyMergePatch } from "../protocol/merge_patch.ts";
+import { ProtocolError } from "../protocol/protocol_error.ts";
 import type { GapRange } from "../queue/gap_range.ts";
-import type { Bus, BusHealth, Envelope, PublishRequest, TopicSnapshot } from "./bus.ts";
+import type {
+  Bus,
+  BusHealth,
+  Envelope,
+  HistoryPage,
+  PublishRequest,
+  TopicSnapshot,
+} from "./bus.ts";
+import { HistoryBuffer, type HistoryLimits } from "./history_buffer.ts";
 
 interface TopicRecord {
   seq: number;
   state: Map<string, unknown> | undefined;
+  history: HistoryBuffer;
+}
+
+/** Options of {@linkcode MemoryBus}. */
+export interface MemoryBusOptions {
+  /** @default a random 8-character id, new on every start */
+  epoch?: string;
+  /** Per-topic history retention. */
+  history?: Partial<HistoryLimits>;
+  /**
+   * Most topics held; publishing to one more is refused with `limit_reached`.
+   * @default {100000}
+   */
+  maxTopics?: number;
+  /**
+   * Most keys in one topic's state; a publish with one more key is refused.
+   * @default {100000}
+   */
+  maxKeysPerTopic?: number;
+}
+
+/** Default history retention per topic. */
+export const DEFAULT_HISTORY: HistoryLimits = {
+  maxMessages: 1000,
+  maxBytes: 4 << 20,
+  maxAgeMs: 600_000,
+};
+
+/** Approximate encoded size of published data, for history byte limits. */
+export function dataBytes(data: unknown): number {
+  if (typeof data === "string") return data.length + 2;
+  return JSON.stringify(data)?.length ?? 4;
 }
 
 /**
- * The in-process bus, the embedded default: seqs and keyed state live in this
- * process and delivery is synchronous, inside `publish`. Keeps every delivery
- * rule of {@linkcode Bus} trivially: nothing crosses a network.
+ * The in-process bus, the embedded default: seqs, keyed state and history live
+ * in this process and delivery is synchronous, inside `publish`. Keeps every
+ * delivery rule of {@linkcode Bus} trivially: nothing crosses a network. Its
+ * epoch is new on every start, since a restart loses the history.
  *
  * @example
  * ```ts
@@ -26,22 +68,35 @@ interface TopicRecord {
 export class MemoryBus implements Bus {
   readonly name = "memory";
   readonly epoch: string;
+  readonly #history: HistoryLimits;
+  readonly #maxTopics: number;
+  readonly #maxKeys: number;
   #topics = new Map<string, TopicRecord>();
   #watched = new Set<string>();
   #handler: (envelope: Envelope) => void = () => {};
 
-  constructor(options: { epoch?: string } = {}) {
+  constructor(options: MemoryBusOptions = {}) {
     this.epoch = options.epoch ?? crypto.randomUUID().slice(0, 8);
+    this.#history = { ...DEFAULT_HISTORY, ...options.history };
+    this.#maxTopics = options.maxTopics ?? 100_000;
+    this.#maxKeys = options.maxKeysPerTopic ?? 100_000;
   }
 
+  /** Topics held. */
+  get topicCount(): number {
+    return this.#topics.size;
+  }
+
+  /**
+   * @throws {ProtocolError} `limit_reached` when a request would create a topic
+   * past `maxTopics` or a key past `maxKeysPerTopic`; nothing of the batch is
+   * published then.
+   */
   publish(requests: readonly PublishRequest[]): Promise<Envelope[]> {
+    this.#checkLimits(requests);
     const out: Envelope[] = [];
     for (const req of requests) {
-      let record = this.#topics.get(req.topic);
-      if (!record) {
-        record = { seq: 0, state: undefined };
-        this.#topics.set(req.topic, record);
-      }
+      const record = this.#record(req.topic);
       const env: Envelope = { ...req, seq: ++record.seq };
       if (req.key !== undefined) {
         const state = record.state ??= new Map();
@@ -50,6 +105,7 @@ export class MemoryBus implements Bus {
           state.set(req.key, applyMergePatch(state.get(req.key), req.data));
         } else state.set(req.key, req.data);
       }
+      record.history.push(env, dataBytes(req.data));
       out.push(env);
       if (this.#watched.has(req.topic)) this.#handler(env);
     }
@@ -61,11 +117,16 @@ export class MemoryBus implements Bus {
   }
 
   onGap(_handler: (gap: GapRange) => void): void {
-    // Nothing crosses a network here, so nothing is ever lost.
+    // Nothing crosses a network here, so nothing is ever lost in transit.
   }
 
-  watch(topic: string): void {
+  onEpochChange(_handler: (epoch: string) => void): void {
+    // The history lives as long as this process: the epoch never changes while running.
+  }
+
+  watch(topic: string): Promise<void> {
     this.#watched.add(topic);
+    return Promise.resolve();
   }
 
   unwatch(topic: string): void {
@@ -80,11 +141,63 @@ export class MemoryBus implements Bus {
     });
   }
 
+  history(topic: string, afterSeq: number, limit: number): Promise<HistoryPage> {
+    const record = this.#topics.get(topic);
+    if (!record) return Promise.resolve({ envelopes: [], firstSeq: 0, lastSeq: 0 });
+    record.history.trim(Date.now());
+    return Promise.resolve({
+      envelopes: record.history.after(afterSeq, limit),
+      firstSeq: record.history.firstSeq,
+      lastSeq: record.seq,
+    });
+  }
+
   health(): BusHealth {
     return { ok: true };
   }
 
+  counters(): Record<string, number> {
+    return { topics: this.#topics.size };
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
+  }
+
+  #record(topic: string): TopicRecord {
+    let record = this.#topics.get(topic);
+    if (!record) {
+      record = { seq: 0, state: undefined, history: new HistoryBuffer(this.#history) };
+      this.#topics.set(topic, record);
+    }
+    return record;
+  }
+
+  #checkLimits(requests: readonly PublishRequest[]): void {
+    let newTopics = 0;
+    const seen = new Set<string>();
+    for (const req of requests) {
+      const record = this.#topics.get(req.topic);
+      if (!record && !seen.has(req.topic)) {
+        seen.add(req.topic);
+        newTopics++;
+      }
+      if (
+        req.key !== undefined && req.op !== "delete" && record?.state &&
+        record.state.size >= this.#maxKeys &&
+        !record.state.has(req.key)
+      ) {
+        throw new ProtocolError(
+          "limit_reached",
+          `Topic "${req.topic}" already holds ${this.#maxKeys} keys (--max-keys-per-topic); reuse or delete keys`,
+        );
+      }
+    }
+    if (this.#topics.size + newTopics > this.#maxTopics) {
+      throw new ProtocolError(
+        "limit_reached",
+        `The server already holds ${this.#maxTopics} topics (--max-topics); publish to an existing topic`,
+      );
+    }
   }
 }

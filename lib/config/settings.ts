@@ -35,9 +35,23 @@ export interface Settings {
   compressionLevel: number;
   compressionBudget: number;
   maxTopicsPerClient: number;
+  historySize: number;
+  historyBytes: number;
+  historyTtlMs: number;
+  maxTopics: number;
+  maxKeysPerTopic: number;
+  maxConnections: number;
+  maxInboundRate: number;
+  publishRate: number;
+  publishToken: string;
+  jwtSecret: string;
+  allowedOrigins: string;
+  redisUrl: string;
+  redisPrefix: string;
   slowFanoutMs: number;
   shutdownTimeoutMs: number;
   statsIntervalMs: number;
+  metricsIntervalMs: number;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
 }
 
@@ -241,6 +255,103 @@ export const SETTINGS: readonly SettingSpec[] = [
     doc: "Most topics one connection may subscribe to",
   },
   {
+    key: "historySize",
+    flag: "history-size",
+    kind: "int",
+    default: 1000,
+    doc: "Messages kept per topic for resume",
+  },
+  {
+    key: "historyBytes",
+    flag: "history-bytes",
+    kind: "bytes",
+    default: "4MiB",
+    doc: "Bytes of message data kept per topic for resume",
+  },
+  {
+    key: "historyTtlMs",
+    flag: "history-ttl",
+    kind: "duration",
+    default: "10m",
+    doc: "Messages older than this leave the history",
+  },
+  {
+    key: "maxTopics",
+    flag: "max-topics",
+    kind: "int",
+    default: 100000,
+    doc: "Most topics the server holds; publishing to one more is refused",
+  },
+  {
+    key: "maxKeysPerTopic",
+    flag: "max-keys-per-topic",
+    kind: "int",
+    default: 100000,
+    doc: "Most keys in one topic's state; a publish with one more key is refused",
+  },
+  {
+    key: "maxConnections",
+    flag: "max-connections",
+    kind: "int",
+    default: 10000,
+    doc: "Most WebSocket connections; more get 503",
+  },
+  {
+    key: "maxInboundRate",
+    flag: "max-inbound-rate",
+    kind: "int",
+    default: 200,
+    doc:
+      "Frames per second one connection may send (bursts up to twice that); more closes with 1008; 0 = no limit",
+  },
+  {
+    key: "publishRate",
+    flag: "publish-rate",
+    kind: "int",
+    default: 0,
+    doc:
+      "Publishes per second per token (per address when open), bursts up to twice that; more gets 429; 0 = no limit",
+  },
+  {
+    key: "publishToken",
+    flag: "publish-token",
+    kind: "string",
+    default: "",
+    doc:
+      "When set, POST /publish needs Authorization: Bearer <token> (or a JWT allowing the topic)",
+  },
+  {
+    key: "jwtSecret",
+    flag: "jwt-secret",
+    kind: "string",
+    default: "",
+    doc:
+      "When set, WebSocket clients need an HS256 JWT (?token= or the floodgate.token.<jwt> subprotocol)",
+  },
+  {
+    key: "allowedOrigins",
+    flag: "allowed-origins",
+    kind: "string",
+    default: "",
+    doc:
+      "Comma-separated Origins allowed to open WebSockets (e.g. https://app.example.com); empty = any",
+  },
+  {
+    key: "redisUrl",
+    flag: "redis-url",
+    kind: "string",
+    default: "",
+    doc:
+      "redis://host:port to share seqs, state and history with other instances; empty = in memory",
+  },
+  {
+    key: "redisPrefix",
+    flag: "redis-prefix",
+    kind: "string",
+    default: "floodgate",
+    doc: "Prefix of Floodgate's Redis keys and channels (one per cluster)",
+  },
+  {
     key: "slowFanoutMs",
     flag: "slow-fanout",
     kind: "duration",
@@ -260,6 +371,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "duration",
     default: "5s",
     doc: "Interval of the summary log line; 0 turns it off",
+  },
+  {
+    key: "metricsIntervalMs",
+    flag: "metrics-interval",
+    kind: "duration",
+    default: "1s",
+    doc:
+      "Interval of the server's own metrics on the $metrics topic (for the dashboard); 0 turns it off",
   },
   {
     key: "logLevel",

@@ -7,6 +7,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Bus } from "../bus/bus.ts";
@@ -14,12 +15,18 @@ import type { Hub } from "../hub/hub.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { ErrorCode } from "../protocol/codes.ts";
-import { negotiateSubprotocol } from "../protocol/codec.ts";
 import { parsePublishInput, type PublishInput } from "../protocol/parse.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
 import { isSystemTopic, validateTopic } from "../protocol/topic_name.ts";
 import type { Upgrader } from "../transport/socket.ts";
 import type { ClientSession } from "../hub/client_session.ts";
+import { type Authenticator, AuthError } from "../auth/authenticator.ts";
+import type { Permissions } from "../auth/permissions.ts";
+import type { KeyedRateLimiter } from "../limits/keyed_rate_limiter.ts";
+import { CloseCode } from "../protocol/codes.ts";
+import { codecOf, selectSubprotocol } from "../protocol/subprotocol.ts";
+import type { WebAssets } from "../dashboard/assets.ts";
+import { mountWebRoutes } from "./web_routes.ts";
 
 /** What the app needs. */
 export interface AppOptions {
@@ -32,6 +39,14 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Most items in one `POST /publish` array. @default {1000} */
   maxBatchItems?: number;
+  /** Who may publish and subscribe. */
+  authenticator: Authenticator;
+  /** Publish rate per identity (shared with the hub). */
+  publishLimiter: KeyedRateLimiter;
+  /** Most WebSocket connections; more get 503. @default {10000} */
+  maxConnections?: number;
+  /** The dashboard page and scripts for `/`, `/client.js`, `/dashboard.js`; none without. */
+  web?: () => Promise<WebAssets>;
 }
 
 /** Sends the JSON error body every route uses: `{"error": {"code", "message"}}`. */
@@ -50,12 +65,16 @@ const STATUS_OF: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   rate_limited: 429,
   too_large: 413,
   not_found: 404,
+  limit_reached: 503,
+  unavailable: 503,
 };
 
-function remoteOf(c: Context): string {
+function remoteOf(c: Context): { host: string; text: string } {
   const addr = (c.env as { remoteAddr?: { hostname?: string; port?: number } } | undefined)
     ?.remoteAddr;
-  return addr?.hostname ? `${addr.hostname}:${addr.port}` : "unknown";
+  return addr?.hostname
+    ? { host: addr.hostname, text: `${addr.hostname}:${addr.port}` }
+    : { host: "unknown", text: "unknown" };
 }
 
 /**
@@ -68,8 +87,13 @@ function remoteOf(c: Context): string {
  * ```
  */
 export function createApp(options: AppOptions): Hono {
-  const { hub, bus, metrics, upgrader, logger } = options;
+  const { hub, bus, metrics, upgrader, logger, authenticator, publishLimiter } = options;
   const maxBodyBytes = options.maxBodyBytes ?? 1 << 20;
+  const maxConnections = options.maxConnections ?? 10_000;
+  const refuse = (c: Context, err: AuthError) => {
+    hub.counters.reject(err.code);
+    return errorResponse(c, err.status, err.code, err.message);
+  };
   const maxBatchItems = options.maxBatchItems ?? 1000;
   const startedAt = Date.now();
   const app = new Hono();
@@ -100,6 +124,16 @@ export function createApp(options: AppOptions): Hono {
         ),
     }),
     async (c) => {
+      let permissions: Permissions;
+      try {
+        permissions = await authenticator.publisher(
+          c.req.header("authorization"),
+          remoteOf(c).host,
+        );
+      } catch (err) {
+        if (err instanceof AuthError) return refuse(c, err);
+        throw err;
+      }
       let body: unknown;
       try {
         body = JSON.parse(await c.req.text());
@@ -134,6 +168,12 @@ export function createApp(options: AppOptions): Hono {
                 `Topic "${input.topic}" is a system topic; only the server publishes to it`,
               );
             }
+            if (!permissions.canPublish(input.topic)) {
+              throw new ProtocolError(
+                "forbidden",
+                `Your token does not allow publishing to "${input.topic}"`,
+              );
+            }
             return input;
           } catch (err) {
             if (err instanceof ProtocolError && Array.isArray(body)) {
@@ -144,13 +184,45 @@ export function createApp(options: AppOptions): Hono {
         });
       } catch (err) {
         if (err instanceof ProtocolError) {
+          if (err.code === "forbidden") hub.counters.reject("forbidden");
           return errorResponse(c, STATUS_OF[err.code] ?? 400, err.code, err.message);
         }
         throw err;
       }
-      const envelopes = await hub.publish(inputs);
+      const waitMs = publishLimiter.take(permissions.identity, inputs.length);
+      if (waitMs > 0) {
+        hub.counters.reject("rate_limited");
+        c.header("Retry-After", String(Math.ceil(waitMs / 1000)));
+        return errorResponse(
+          c,
+          429,
+          "rate_limited",
+          `Publish rate limit reached for ${permissions.identity} (--publish-rate); retry in ${waitMs} ms`,
+        );
+      }
+      let envelopes;
+      try {
+        envelopes = await hub.publish(inputs);
+      } catch (err) {
+        if (err instanceof ProtocolError) {
+          hub.counters.reject(err.code);
+          return errorResponse(c, STATUS_OF[err.code] ?? 400, err.code, err.message);
+        }
+        throw err;
+      }
       return c.json({ accepted: envelopes.length, seq: envelopes[envelopes.length - 1].seq }, 202);
     },
+  );
+
+  // Browser apps on other origins fetch state after a gap; allow them (only the allowed ones, if set).
+  const origins = authenticator.allowedOrigins;
+  app.use(
+    "/topics/*",
+    cors({
+      origin: origins.length > 0 ? origins : "*",
+      allowHeaders: ["Authorization"],
+      allowMethods: ["GET"],
+    }),
   );
 
   app.get("/topics/:topic/state", async (c) => {
@@ -160,9 +232,24 @@ export function createApp(options: AppOptions): Hono {
     } catch (err) {
       return errorResponse(c, 400, "invalid_topic", (err as Error).message);
     }
+    try {
+      const reader = await authenticator.reader(
+        c.req.header("authorization"),
+        c.req.query("token"),
+        remoteOf(c).host,
+      );
+      if (!reader.canSubscribe(topic)) {
+        throw new AuthError(`Your token does not allow reading "${topic}"`, { forbidden: true });
+      }
+    } catch (err) {
+      if (err instanceof AuthError) return refuse(c, err);
+      throw err;
+    }
     const snap = await hub.snapshot(topic);
     return c.json({ topic, epoch: bus.epoch, seq: snap.seq, state: snap.state ?? {} });
   });
+
+  if (options.web) mountWebRoutes(app, options.web);
 
   app.get("/healthz", (c) => {
     const busHealth = bus.health();
@@ -184,7 +271,7 @@ export function createApp(options: AppOptions): Hono {
     return c.body(await metrics.render());
   });
 
-  app.get("/ws", (c) => {
+  app.get("/ws", async (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(
         c,
@@ -200,12 +287,41 @@ export function createApp(options: AppOptions): Hono {
     } catch (err) {
       return errorResponse(c, 400, "invalid_topic", (err as Error).message);
     }
+    if (hub.clientCount >= maxConnections) {
+      hub.counters.reject("connection_limit");
+      return errorResponse(
+        c,
+        503,
+        "limit_reached",
+        `The server holds its maximum of ${maxConnections} connections (--max-connections); retry later`,
+      );
+    }
     const remote = remoteOf(c);
-    const { codec, protocol } = negotiateSubprotocol(c.req.header("sec-websocket-protocol"));
+    const protocol = selectSubprotocol(c.req.header("sec-websocket-protocol"));
+    const codec = codecOf(protocol);
+    let permissions: Permissions;
+    try {
+      permissions = await authenticator.socket(c.req.raw, remote.host);
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      if (err.status === 403) return refuse(c, err);
+      // Browsers cannot read an HTTP 401 on an upgrade: accept, then close with a code and reason.
+      hub.counters.reject(err.closeCode === CloseCode.TokenExpired ? "token_expired" : err.code);
+      logger.info("client.refused", {
+        remote: remote.text,
+        code: err.closeCode,
+        reason: err.message,
+      });
+      return upgrader.upgrade(c.req.raw, { protocol, env: c.env }, {
+        onOpen: (socket) => socket.close(err.closeCode, err.message.slice(0, 120)),
+        onMessage() {},
+        onClose() {},
+      });
+    }
     let session: ClientSession | undefined;
     return upgrader.upgrade(c.req.raw, { protocol, env: c.env }, {
       onOpen(socket) {
-        session = hub.connect(socket, { remote, topics, codec });
+        session = hub.connect(socket, { remote: remote.text, topics, permissions, codec });
       },
       onMessage(data) {
         if (session) hub.receive(session, data);

@@ -1,3 +1,5 @@
+import type { Permissions } from "../auth/permissions.ts";
+import { TokenBucket } from "../limits/token_bucket.ts";
 import type { ChunkAssembler } from "../protocol/chunk_assembler.ts";
 import type { CodecName } from "../protocol/codec.ts";
 import { encodePing } from "../protocol/encode.ts";
@@ -6,6 +8,8 @@ import type { ServerSocket } from "../transport/socket.ts";
 import type { Delivery } from "./delivery.ts";
 import type { BuiltFrame, FrameBuilder } from "./frame_builder.ts";
 import type { FrameCompressor } from "./frame_compressor.ts";
+import type { Incoming, Subscription } from "./subscription.ts";
+import { queueIncoming } from "./topic_sync.ts";
 
 /** Flow-control settings of one session. */
 export interface FlowOptions {
@@ -30,12 +34,6 @@ export interface FlowOptions {
    * @default {65536}
    */
   maxFrameBytes: number;
-}
-
-/** A topic this session is subscribed to. */
-interface Subscription {
-  /** Messages that arrived while the snapshot was being fetched, or undefined once live. */
-  pending: Delivery[] | undefined;
 }
 
 /** Per-client numbers shown in `/stats`. */
@@ -98,6 +96,10 @@ export class ClientSession {
   readonly connectedAt = Date.now();
   readonly subscriptions = new Map<string, Subscription>();
   readonly queue: SendQueue<Delivery>;
+  /** What this client may do. */
+  readonly permissions: Permissions;
+  /** Limits the frames this client sends, or undefined for no limit. */
+  readonly inbound: TokenBucket | undefined;
   closed = false;
   /** Owned by the hub's drain scheduler. */
   drainScheduled = false;
@@ -109,7 +111,7 @@ export class ClientSession {
   /** The connection's wire format. */
   readonly codec: CodecName;
   /** Reassembles the chunked messages the client sends; made on first use. */
-  inbound: ChunkAssembler | undefined;
+  reassembly: ChunkAssembler | undefined;
 
   readonly #socket: ServerSocket;
   readonly #flow: FlowOptions;
@@ -143,7 +145,11 @@ export class ClientSession {
     flow: FlowOptions,
     queue: SendQueueOptions,
     ctx: DrainContext,
+    permissions: Permissions,
+    maxInboundRate: number,
   ) {
+    this.permissions = permissions;
+    this.inbound = maxInboundRate > 0 ? new TokenBucket(maxInboundRate) : undefined;
     this.id = id;
     this.remote = remote;
     this.#socket = socket;
@@ -191,16 +197,16 @@ export class ClientSession {
   }
 
   /**
-   * Queues a message of a subscribed topic (or holds it while the topic's
-   * snapshot is being fetched).
+   * Queues a live message or bus gap of a subscribed topic, or holds it while
+   * the subscription is syncing.
    *
-   * @returns false when the message's topic is no longer subscribed.
+   * @returns false when the topic is no longer subscribed.
    */
-  enqueue(d: Delivery): boolean {
-    const sub = this.subscriptions.get(d.topic);
+  enqueue(item: Incoming): boolean {
+    const sub = this.subscriptions.get(item.topic);
     if (!sub) return false;
-    if (sub.pending) sub.pending.push(d);
-    else this.queue.push(d);
+    if (sub.live) queueIncoming(this, item);
+    else sub.hold(item);
     return true;
   }
 
@@ -375,14 +381,28 @@ export class ClientSession {
   }
 
   /**
-   * Heartbeat tick: pings when `heartbeatMs` passed since the last ping.
+   * Heartbeat tick. Pings when `heartbeatMs` passed since the last ping, or a
+   * third of it passed and data went out since (so a slow reader keeps
+   * confirming progress).
    *
-   * @returns false when a ping stayed unanswered longer than `timeoutMs`.
+   * @returns `"ok"`; `"slow"` when a ping stayed unanswered longer than
+   * `timeoutMs` although the client answered another one within it (it reads,
+   * but is that far behind); `"dead"` when nothing came back for `timeoutMs`.
    */
-  heartbeat(now: number, heartbeatMs: number, timeoutMs: number): boolean {
-    if (this.#pings.length > 0 && now - this.#pings[0].at > timeoutMs) return false;
-    if (now - this.#lastPingAt >= heartbeatMs) this.ping(now);
-    return true;
+  heartbeat(now: number, heartbeatMs: number, timeoutMs: number): "ok" | "slow" | "dead" {
+    if (this.#pings.length > 0 && now - this.#pings[0].at > timeoutMs) {
+      return this.#lastPongAt !== undefined && now - this.#lastPongAt <= timeoutMs
+        ? "slow"
+        : "dead";
+    }
+    const sinceLast = now - this.#lastPingAt;
+    if (
+      sinceLast >= heartbeatMs ||
+      (sinceLast >= heartbeatMs / 3 && this.#sentBytes > this.#lastPingBytes)
+    ) {
+      this.ping(now);
+    }
+    return "ok";
   }
 
   /** True while the client is being held back: blocked by flow control or its queue overflowing. */

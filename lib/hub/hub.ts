@@ -9,15 +9,15 @@
  *
  * @module
  */
-import type { Bus, Envelope } from "../bus/bus.ts";
+import { PatternPermissions, type Permissions } from "../auth/permissions.ts";
+import { type Bus, BusUnavailableError, type Envelope } from "../bus/bus.ts";
+import type { KeyedRateLimiter } from "../limits/keyed_rate_limiter.ts";
 import type { Logger } from "../log/logger.ts";
 import { CloseCode, closeReason } from "../protocol/codes.ts";
 import {
   encodeAck,
   encodeError,
   encodePong,
-  encodeSnapshot,
-  encodeSubscribed,
   encodeWelcome,
   utf8Length,
 } from "../protocol/encode.ts";
@@ -46,6 +46,8 @@ import { type Delivery, toDelivery } from "./delivery.ts";
 import { DrainScheduler } from "./drain_scheduler.ts";
 import { FrameBuilder } from "./frame_builder.ts";
 import type { CompressionStats, FrameCompressor } from "./frame_compressor.ts";
+import { Subscription } from "./subscription.ts";
+import { type SyncContext, syncSubscription } from "./topic_sync.ts";
 import { HubCounters } from "./hub_counters.ts";
 import { NaiveBroadcaster } from "./naive_broadcaster.ts";
 
@@ -72,6 +74,10 @@ export interface HubOptions {
   maxInboundBytes?: number;
   /** Most topics one connection may subscribe to. @default {1000} */
   maxTopicsPerClient?: number;
+  /** Frames per second one connection may send (bursts of twice that); 0 = no limit. @default {0} */
+  maxInboundRate?: number;
+  /** Publish rate per identity, shared with the HTTP API. @default no limit */
+  publishLimiter?: KeyedRateLimiter;
   /** A fan-out slower than this is logged as a warning. @default {100} */
   slowFanoutMs?: number;
   /**
@@ -130,6 +136,8 @@ export class Hub {
   readonly #heartbeatTimeoutMs: number;
   readonly #maxInboundBytes: number;
   readonly #maxTopicsPerClient: number;
+  readonly #maxInboundRate: number;
+  readonly #publishLimiter: KeyedRateLimiter | undefined;
   readonly #slowFanoutMs: number;
   readonly #now: () => number;
   readonly #scheduler: DrainScheduler<ClientSession>;
@@ -141,6 +149,11 @@ export class Hub {
   readonly #reassemblyBudget: ReassemblyBudget;
   readonly #clients = new Map<string, ClientSession>();
   readonly #subscribers = new Map<string, Set<ClientSession>>();
+  readonly #deliveries = new WeakMap<Envelope, Delivery>();
+  /** Per watched topic: resolves once the bus delivers it. */
+  readonly #watching = new Map<string, Promise<void>>();
+  readonly #pageSize: number;
+  readonly #sync: SyncContext;
   #nextClient = 0;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #closing = false;
@@ -156,6 +169,8 @@ export class Hub {
     this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 10_000;
     this.#maxInboundBytes = options.maxInboundBytes ?? 1 << 20;
     this.#maxTopicsPerClient = options.maxTopicsPerClient ?? 1000;
+    this.#maxInboundRate = options.maxInboundRate ?? 0;
+    this.#publishLimiter = options.publishLimiter;
     this.#slowFanoutMs = options.slowFanoutMs ?? 100;
     this.#now = options.now ?? preciseNow;
     this.#scheduler = new DrainScheduler({ flushMs });
@@ -200,6 +215,19 @@ export class Hub {
     this.#reassemblyBudget = new ReassemblyBudget(options.maxReassemblyBytes ?? 64 << 20);
     this.#bus.onMessage((env) => this.#fanOut(env));
     this.#bus.onGap((gap) => this.#busGap(gap));
+    this.#bus.onEpochChange((epoch) => this.#epochChanged(epoch));
+    this.#pageSize = Math.max(
+      1,
+      Math.min(256, Math.floor((options.queue?.maxMessages ?? 1024) / 2)),
+    );
+    this.#sync = {
+      bus: this.#bus,
+      pageSize: this.#pageSize,
+      ready: (topic) => this.#watching.get(topic) ?? Promise.resolve(),
+      deliveryOf: (env) => this.#deliveryOf(env),
+      wake: (session) => this.#afterEnqueue(session),
+      onReplayed: (n) => (this.counters.replayed += n),
+    };
     this.#heartbeatTimer = setInterval(
       () => this.#heartbeatTick(),
       Math.max(50, Math.min(1000, this.#heartbeatMs / 4)),
@@ -227,7 +255,18 @@ export class Hub {
    */
   async publish(inputs: readonly PublishInput[]): Promise<Envelope[]> {
     const ts = this.#now();
-    const envelopes = await this.#bus.publish(inputs.map((i) => ({ ...i, ts })));
+    let envelopes: Envelope[];
+    try {
+      envelopes = await this.#bus.publish(inputs.map((i) => ({ ...i, ts })));
+    } catch (err) {
+      if (err instanceof BusUnavailableError) {
+        throw new ProtocolError(
+          "unavailable",
+          `Nothing was published: ${err.message}; retry shortly`,
+        );
+      }
+      throw err;
+    }
     this.counters.published += envelopes.length;
     return envelopes;
   }
@@ -245,7 +284,7 @@ export class Hub {
    */
   connect(
     socket: ServerSocket,
-    info: { remote: string; topics?: string[]; codec?: CodecName },
+    info: { remote: string; topics?: string[]; permissions?: Permissions; codec?: CodecName },
   ): ClientSession {
     const id = `c${(++this.#nextClient).toString(36)}-${crypto.randomUUID().slice(0, 6)}`;
     const session = new ClientSession(
@@ -255,6 +294,8 @@ export class Hub {
       this.#flow,
       this.#queueOptions,
       this.#drainContexts[info.codec ?? "json"],
+      info.permissions ?? PatternPermissions.open(`addr:${info.remote}`),
+      this.#maxInboundRate,
     );
     this.#clients.set(id, session);
     this.counters.connections++;
@@ -273,6 +314,15 @@ export class Hub {
   receive(session: ClientSession, data: string | Uint8Array): void {
     if (session.closed) return;
     this.counters.framesReceived++;
+    if (session.inbound && !session.inbound.take()) {
+      this.counters.reject("inbound_rate");
+      this.close(
+        session,
+        CloseCode.PolicyViolation,
+        `inbound rate limit exceeded: more than ${this.#maxInboundRate} frames/s (--max-inbound-rate)`,
+      );
+      return;
+    }
     const size = typeof data === "string"
       ? (data.length * 3 <= this.#maxInboundBytes ? data.length : utf8Length(data))
       : data.byteLength;
@@ -315,14 +365,14 @@ export class Hub {
 
   /** Feeds a chunked frame to the session's assembler; handles the whole message once complete. */
   #reassemble(session: ClientSession, frame: ChunkedFrame): void {
-    session.inbound ??= new ChunkAssembler({
+    session.reassembly ??= new ChunkAssembler({
       maxMessageBytes: this.#maxMessageBytes,
       budget: this.#reassemblyBudget,
       timeoutMs: this.#reassemblyTimeoutMs,
     });
     let whole: string | Uint8Array | undefined;
     try {
-      whole = session.inbound.push(frame);
+      whole = session.reassembly.push(frame);
     } catch (err) {
       this.counters.chunkedRefused++;
       this.#reject(session, err);
@@ -430,6 +480,33 @@ export class Hub {
           );
           return;
         }
+        if (!session.permissions.canPublish(frame.topic)) {
+          this.counters.reject("forbidden");
+          this.#reject(
+            session,
+            new ProtocolError(
+              "forbidden",
+              `Your token does not allow publishing to "${frame.topic}"`,
+              {
+                id: frame.id,
+              },
+            ),
+          );
+          return;
+        }
+        const waitMs = this.#publishLimiter?.take(session.permissions.identity) ?? 0;
+        if (waitMs > 0) {
+          this.counters.reject("rate_limited");
+          this.#reject(
+            session,
+            new ProtocolError(
+              "rate_limited",
+              `Publish rate limit reached (--publish-rate); retry in ${waitMs} ms`,
+              { id: frame.id },
+            ),
+          );
+          return;
+        }
         this.publish([publishInputOf(frame)]).then(
           ([env]) => {
             if (frame.id !== undefined) this.#control(session, encodeAck(frame.id, env.seq));
@@ -451,7 +528,16 @@ export class Hub {
   #subscribe(session: ClientSession, frame: SubscribeFrame): void {
     for (const topic of frame.topics) {
       if (session.subscriptions.has(topic)) continue;
+      if (!session.permissions.canSubscribe(topic)) {
+        this.counters.reject("forbidden");
+        this.#reject(
+          session,
+          new ProtocolError("forbidden", `Your token does not allow subscribing to "${topic}"`),
+        );
+        continue;
+      }
       if (session.subscriptions.size >= this.#maxTopicsPerClient) {
+        this.counters.reject("topic_limit");
         this.#reject(
           session,
           new ProtocolError(
@@ -461,57 +547,30 @@ export class Hub {
         );
         continue;
       }
-      const sub = { pending: [] as Delivery[] | undefined };
+      const sub = new Subscription(topic, this.#pageSize * 4);
       session.subscriptions.set(topic, sub);
       let set = this.#subscribers.get(topic);
       if (!set) {
         set = new Set();
         this.#subscribers.set(topic, set);
-        this.#bus.watch(topic);
+        this.#watching.set(topic, this.#bus.watch(topic));
       }
       set.add(session);
-      const since = frame.since?.[topic];
-      const sameEpoch = frame.epoch === undefined || frame.epoch === this.#bus.epoch;
-      this.#bus.snapshot(topic).then((snap) => {
-        if (session.closed || session.subscriptions.get(topic) !== sub) return;
-        let sendSnapshot = true;
-        if (since !== undefined && since > 0) {
-          if (!sameEpoch) {
-            if (snap.seq > 0) {
-              session.queue.pushGap({
-                topic,
-                fromSeq: 1,
-                toSeq: snap.seq,
-                reason: "epoch_changed",
-              });
-            }
-          } else if (since < snap.seq) {
-            session.queue.pushGap({
-              topic,
-              fromSeq: since + 1,
-              toSeq: snap.seq,
-              reason: "history_exceeded",
-            });
-          } else {
-            sendSnapshot = false; // nothing missed
-          }
-        }
-        if (sendSnapshot && snap.state) {
-          session.pushControl(encodeSnapshot({ topic, seq: snap.seq, state: snap.state }));
-        }
-        session.pushControl(encodeSubscribed(topic, snap.seq));
-        const pending = sub.pending ?? [];
-        sub.pending = undefined;
-        for (const d of pending) if (d.seq > snap.seq) session.queue.push(d);
-        this.#afterEnqueue(session);
-      }, (err) => {
-        this.#log.error("subscribe.snapshot_failed", { clientId: session.id, topic, error: err });
-        this.#unsubscribe(session, topic);
-        this.#reject(
-          session,
-          new ProtocolError("internal", `Could not subscribe to "${topic}": ${err}`),
-        );
-      });
+      if (frame.since?.[topic] !== undefined) this.counters.resumes++;
+      syncSubscription(
+        session,
+        sub,
+        { since: frame.since?.[topic], epoch: frame.epoch },
+        this.#sync,
+      )
+        .catch((err) => {
+          this.#log.error("subscribe.failed", { clientId: session.id, topic, error: err });
+          this.#unsubscribe(session, topic);
+          this.#reject(
+            session,
+            new ProtocolError("internal", `Could not subscribe to "${topic}": ${err}; try again`),
+          );
+        });
     }
   }
 
@@ -522,6 +581,7 @@ export class Hub {
     set.delete(session);
     if (set.size === 0) {
       this.#subscribers.delete(topic);
+      this.#watching.delete(topic);
       this.#bus.unwatch(topic);
     }
   }
@@ -530,12 +590,12 @@ export class Hub {
     const subs = this.#subscribers.get(env.topic);
     if (!subs || subs.size === 0) return;
     const started = performance.now();
-    const delivery = toDelivery(env);
+    const delivery = this.#deliveryOf(env);
     if (this.#naive) {
       const targets: ClientSession[] = [];
       for (const s of subs) {
-        if (s.subscriptions.get(env.topic)?.pending) s.enqueue(delivery);
-        else targets.push(s);
+        if (s.subscriptions.get(env.topic)?.live) targets.push(s);
+        else s.enqueue(delivery);
       }
       this.#naive.broadcast(delivery.frame, targets).then((sent) => {
         this.counters.naiveDelivered += sent;
@@ -547,6 +607,16 @@ export class Hub {
       if (session.enqueue(delivery)) this.#afterEnqueue(session);
     }
     this.#warnIfSlow(env, performance.now() - started, subs.size);
+  }
+
+  /** The encoded form of an envelope, built once and shared by fan-out and replays. */
+  #deliveryOf(env: Envelope): Delivery {
+    let d = this.#deliveries.get(env);
+    if (!d) {
+      d = toDelivery(env);
+      this.#deliveries.set(env, d);
+    }
+    return d;
   }
 
   #warnIfSlow(env: Envelope, ms: number, subscribers: number): void {
@@ -561,15 +631,20 @@ export class Hub {
     }
   }
 
+  /** The bus lost its history: every client's seqs are void; they reconnect and resume. */
+  #epochChanged(epoch: string): void {
+    this.#log.warn("bus.epoch_changed", { epoch, clients: this.#clients.size });
+    for (const session of [...this.#clients.values()]) {
+      this.close(session, CloseCode.ServiceRestart);
+    }
+  }
+
   #busGap(gap: GapRange): void {
     const subs = this.#subscribers.get(gap.topic);
     if (!subs) return;
     this.#log.warn("bus.gap", { ...gap });
     for (const session of subs) {
-      const sub = session.subscriptions.get(gap.topic);
-      if (!sub || sub.pending) continue;
-      session.queue.pushGap(gap);
-      this.#afterEnqueue(session);
+      if (session.enqueue(gap)) this.#afterEnqueue(session);
     }
   }
 
@@ -622,7 +697,7 @@ export class Hub {
 
   #remove(session: ClientSession, code: number, reason: string, by: "server" | "peer"): void {
     session.closed = true;
-    session.inbound?.clear();
+    session.reassembly?.clear();
     for (const topic of [...session.subscriptions.keys()]) this.#unsubscribe(session, topic);
     this.#clients.delete(session.id);
     this.#scheduler.forget(session);
@@ -641,12 +716,28 @@ export class Hub {
   #heartbeatTick(): void {
     const now = Date.now();
     for (const session of [...this.#clients.values()]) {
-      if (!session.heartbeat(now, this.#heartbeatMs, this.#heartbeatTimeoutMs)) {
+      const expiresAt = session.permissions.expiresAt;
+      if (expiresAt !== undefined && expiresAt <= now) {
+        this.close(session, CloseCode.TokenExpired);
+        continue;
+      }
+      const beat = session.heartbeat(now, this.#heartbeatMs, this.#heartbeatTimeoutMs);
+      if (beat === "dead") {
         this.counters.heartbeatTimeouts++;
         this.close(session, CloseCode.HeartbeatTimeout);
         continue;
       }
-      for (const id of session.inbound?.expire(now) ?? []) {
+      if (beat === "slow") {
+        this.counters.slowDisconnects++;
+        this.#log.warn("client.slow", {
+          clientId: session.id,
+          reason: `more than ${this.#heartbeatTimeoutMs} ms behind`,
+          inflightBytes: session.inflightBytes,
+        });
+        this.close(session, CloseCode.SlowConsumer);
+        continue;
+      }
+      for (const id of session.reassembly?.expire(now) ?? []) {
         this.counters.chunkedRefused++;
         this.#reject(
           session,

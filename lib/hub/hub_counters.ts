@@ -47,6 +47,10 @@ export class HubCounters {
   errors = 0;
   slowDisconnects = 0;
   heartbeatTimeouts = 0;
+  /** Subscribes that asked to resume (`since`). */
+  resumes = 0;
+  /** Messages replayed from history to resuming clients. */
+  replayed = 0;
   /** Messages delivered by the naive broadcaster. */
   naiveDelivered = 0;
   /** Messages written to sockets by queues. */
@@ -61,14 +65,18 @@ export class HubCounters {
   droppedGone = 0;
   coalescedGone = 0;
   readonly disconnectsByCode = new Map<number, number>();
+  /** Requests, connections and frames refused, by reason. */
+  readonly rejections = new Map<string, number>();
   /** Duration of one publish's fan-out, in µs. */
   readonly fanout: Histogram = histogram();
   /** Time from publish to write, per frame (its oldest message), in µs: since start… */
   #queueDelay: Histogram = histogram();
   /** …since the last {@linkcode HubCounters.takeWindowDelay}… */
   #windowDelay: Histogram = histogram();
-  /** …and recorded but not yet merged into the two above (one record per frame). */
+  /** …and recorded but not yet merged into the ones above (one record per frame). */
   #pendingDelay: Histogram = histogram();
+  /** Windows of other readers (see {@linkcode HubCounters.delayWindow}). */
+  readonly #readerWindows = new Set<Histogram>();
 
   /** Records a frame written by a queue. */
   frameSent(frame: BuiltFrame, now: number): void {
@@ -89,11 +97,37 @@ export class HubCounters {
     return p;
   }
 
+  /**
+   * A queue-delay window of the caller's own, so that several readers (the
+   * summary log, the `$metrics` publisher) do not reset each other's windows.
+   */
+  delayWindow(): { take(): Percentiles; close(): void } {
+    const h = histogram();
+    this.#readerWindows.add(h);
+    return {
+      take: () => {
+        this.#mergeDelay();
+        const p = percentiles(h);
+        h.reset();
+        return p;
+      },
+      close: () => {
+        this.#readerWindows.delete(h);
+      },
+    };
+  }
+
   #mergeDelay(): void {
     if (this.#pendingDelay.totalCount === 0) return;
     this.#queueDelay.add(this.#pendingDelay);
     this.#windowDelay.add(this.#pendingDelay);
+    for (const h of this.#readerWindows) h.add(this.#pendingDelay);
     this.#pendingDelay.reset();
+  }
+
+  /** Counts one refusal (`unauthorized`, `forbidden`, `rate_limited`, …). */
+  reject(reason: string): void {
+    this.rejections.set(reason, (this.rejections.get(reason) ?? 0) + 1);
   }
 
   /** Records one fan-out's duration. */
@@ -140,7 +174,10 @@ export class HubCounters {
       chunkedRefused: this.chunkedRefused,
       slowDisconnects: this.slowDisconnects,
       heartbeatTimeouts: this.heartbeatTimeouts,
+      resumes: this.resumes,
+      replayed: this.replayed,
       disconnectsByCode: Object.fromEntries(this.disconnectsByCode),
+      rejections: Object.fromEntries(this.rejections),
       queueDelayMs: percentiles(this.#queueDelay),
       fanoutMs: percentiles(this.fanout),
     };

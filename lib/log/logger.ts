@@ -12,7 +12,7 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 /** Fields attached to one log event. */
 export type LogFields = Record<string, unknown>;
 
-/** Where log lines go. @default writes to stdout (debug, info) or stderr (warn, error) */
+/** Where log lines go. @default the console: stdout (debug, info), stderr (warn, error) */
 export type LogSink = (line: string, level: Exclude<LogLevel, "silent">) => void;
 
 /** Options of {@linkcode Logger}. */
@@ -25,11 +25,10 @@ export interface LoggerOptions {
   base?: LogFields;
 }
 
-const encoder = new TextEncoder();
-
+/** Writes to the console, which every runtime (Deno Deploy included) collects. */
 function defaultSink(line: string, level: Exclude<LogLevel, "silent">): void {
-  const bytes = encoder.encode(line + "\n");
-  (level === "warn" || level === "error" ? Deno.stderr : Deno.stdout).writeSync(bytes);
+  if (level === "warn" || level === "error") console.error(line);
+  else console.log(line);
 }
 
 /**

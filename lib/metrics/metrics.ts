@@ -5,6 +5,7 @@
  * @module
  */
 import client from "prom-client";
+import type { Bus } from "../bus/bus.ts";
 import type { CompressionStats } from "../hub/frame_compressor.ts";
 import type { Hub } from "../hub/hub.ts";
 
@@ -32,6 +33,8 @@ type CounterKey =
   | "oversizeFrames"
   | "slowDisconnects"
   | "heartbeatTimeouts"
+  | "resumes"
+  | "replayed"
   | "chunkedSent"
   | "chunkFramesSent"
   | "chunkedReceived"
@@ -113,9 +116,17 @@ const COMPRESSION: readonly [CompressionKey, string, string, number][] = [
  * const text = await metrics.render(); // "# HELP floodgate_clients ..."
  * ```
  */
-export function createMetrics(hub: Hub): Metrics {
+export function createMetrics(
+  hub: Hub,
+  limits: Record<string, number> = {},
+  bus?: Bus,
+): Metrics {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry });
+  try {
+    client.collectDefaultMetrics({ register: registry });
+  } catch {
+    // Process metrics are unavailable on some hosts (e.g. sandboxed platforms); the rest still works.
+  }
   let snapshot = hub.snapshotStats();
   const refresh = () => {
     snapshot = hub.snapshotStats();
@@ -191,6 +202,45 @@ export function createMetrics(hub: Hub): Metrics {
       }
     },
   });
+  new client.Counter({
+    name: "floodgate_rejections_total",
+    help:
+      "Requests, connections and frames refused, by reason (unauthorized, forbidden, token_expired, rate_limited, inbound_rate, connection_limit, topic_limit, limit_reached)",
+    labelNames: ["reason"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(snapshot.counters.rejections)) {
+        this.inc({ reason }, n);
+      }
+    },
+  });
+  if (bus) {
+    new client.Gauge({
+      name: "floodgate_bus_up",
+      help: `1 while the cluster bus (${bus.name}) is reachable`,
+      registers: [registry],
+      collect() {
+        this.set(bus.health().ok ? 1 : 0);
+      },
+    });
+    new client.Gauge({
+      name: "floodgate_bus",
+      help: "Cluster bus counters (reconnects, recovered and gapped seqs, epoch changes, topics)",
+      labelNames: ["name"],
+      registers: [registry],
+      collect() {
+        for (const [name, value] of Object.entries(bus.counters())) this.set({ name }, value);
+      },
+    });
+  }
+  const limitGauge = new client.Gauge({
+    name: "floodgate_limit",
+    help: "Configured limits (0 = no limit)",
+    labelNames: ["name"],
+    registers: [registry],
+  });
+  for (const [name, value] of Object.entries(limits)) limitGauge.set({ name }, value);
   for (
     const [field, name, help] of [
       ["queueDelayMs", "floodgate_queue_delay_seconds", "Time from publish to socket write"],

@@ -1,5 +1,5 @@
 /**
- * Wire codecs, chosen per connection by WebSocket subprotocol:
+ * Wire codecs, chosen per connection by WebSocket subprotocol (`subprotocol.ts`):
  * `floodgate.v1.json` (the default; text frames) or `floodgate.v1.msgpack`
  * (binary frames, MessagePack via `npm:@msgpack/msgpack`). Both carry the same
  * frame objects. A codec encodes messages, joins already-encoded frames into a
@@ -20,18 +20,13 @@ import {
 } from "./encode.ts";
 import type { GapReason } from "./frames.ts";
 import { ProtocolError } from "./protocol_error.ts";
+import { JSON_SUBPROTOCOL, MSGPACK_SUBPROTOCOL } from "./subprotocol.ts";
 
 /** A frame as sent: JSON text or MessagePack bytes. */
 export type EncodedFrame = string | Uint8Array;
 
 /** Names of the codecs. */
 export type CodecName = "json" | "msgpack";
-
-/** The WebSocket subprotocol of each codec. */
-export const SUBPROTOCOLS: Readonly<Record<CodecName, string>> = {
-  json: "floodgate.v1.json",
-  msgpack: "floodgate.v1.msgpack",
-};
 
 /** Encodes and decodes frames of one wire format. */
 export interface Codec {
@@ -64,7 +59,7 @@ function jsonText(frame: EncodedFrame): string {
 export function jsonCodec(): Codec {
   return {
     name: "json",
-    subprotocol: SUBPROTOCOLS.json,
+    subprotocol: JSON_SUBPROTOCOL,
     encode: (frame) => JSON.stringify(frame),
     encodeMessage,
     encodeGap,
@@ -113,7 +108,7 @@ export function msgpackCodec(): Codec {
   const encode = (frame: Record<string, unknown>) => encoder.encode(frame);
   return {
     name: "msgpack",
-    subprotocol: SUBPROTOCOLS.msgpack,
+    subprotocol: MSGPACK_SUBPROTOCOL,
     encode,
     encodeMessage: (m) => encoder.encode(messageObject(m)),
     encodeGap: (topic, fromSeq, toSeq, reason) =>
@@ -129,29 +124,6 @@ export function msgpackCodec(): Codec {
 /** Creates the codec called `name`. */
 export function createCodec(name: CodecName): Codec {
   return name === "msgpack" ? msgpackCodec() : jsonCodec();
-}
-
-/**
- * Picks the codec for a `Sec-WebSocket-Protocol` offer: the first Floodgate
- * subprotocol the client lists, else JSON without echoing a subprotocol.
- *
- * @example
- * ```ts
- * import { negotiateSubprotocol } from "./codec.ts";
- * negotiateSubprotocol("floodgate.v1.msgpack, floodgate.v1.json");
- * // { codec: "msgpack", protocol: "floodgate.v1.msgpack" }
- * negotiateSubprotocol(null); // { codec: "json", protocol: undefined }
- * ```
- */
-export function negotiateSubprotocol(
-  offer: string | null | undefined,
-): { codec: CodecName; protocol: string | undefined } {
-  for (const p of (offer ?? "").split(",")) {
-    const name = p.trim();
-    if (name === SUBPROTOCOLS.json) return { codec: "json", protocol: name };
-    if (name === SUBPROTOCOLS.msgpack) return { codec: "msgpack", protocol: name };
-  }
-  return { codec: "json", protocol: undefined };
 }
 
 /**

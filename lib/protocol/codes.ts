@@ -17,6 +17,8 @@ export const CloseCode = {
   MessageTooBig: 1009,
   /** The server failed unexpectedly. */
   InternalError: 1011,
+  /** The shared history was lost (a new epoch began); reconnect and resume. */
+  ServiceRestart: 1012,
   /** No valid token was presented. */
   Unauthorized: 4001,
   /** The token is valid but does not allow this, or the Origin is not allowed. */
@@ -39,6 +41,7 @@ export const closeReason: Record<CloseCode, string> = {
   1008: "policy violation",
   1009: "message too big",
   1011: "internal error",
+  1012: "history lost, reconnect and resume",
   4001: "unauthorized",
   4003: "forbidden",
   4008: "slow consumer",
@@ -68,6 +71,8 @@ export const ErrorCode = {
   LimitReached: "limit_reached",
   /** Not found. */
   NotFound: "not_found",
+  /** The cluster bus is unreachable; nothing was published. Retry later. */
+  Unavailable: "unavailable",
   /** The server failed unexpectedly. */
   Internal: "internal",
 } as const;

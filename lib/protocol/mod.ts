@@ -15,3 +15,4 @@ export * from "./chunk_assembler.ts";
 export * from "./codec.ts";
 export * from "./merge_patch.ts";
 export * from "./bytes.ts";
+export * from "./metrics_sample.ts";

@@ -1,5 +1,8 @@
 import type { ServerSocket, SocketHandlers, UpgradeOptions, Upgrader } from "./socket.ts";
 
+const QUIET_MS = 50;
+const MAX_LINGER_MS = 1000;
+
 /**
  * The native engine: `Deno.upgradeWebSocket`. Fastest per delivery; does not
  * negotiate permessage-deflate.
@@ -30,31 +33,59 @@ export class DenoUpgrader implements Upgrader {
       protocol: options.protocol,
       idleTimeout: this.#idleTimeout,
     });
+    let lastInbound = -Infinity;
+    let closeRequested = false;
+    let lingering: ReturnType<typeof setTimeout> | undefined;
+    let errorTimer: ReturnType<typeof setTimeout> | undefined;
     const server: ServerSocket = {
       // Once open, send() on a closing or closed socket is a no-op; it never throws.
       send: (frame) => socket.send(frame),
       get bufferedAmount() {
         return socket.bufferedAmount;
       },
+      // Lingering close: if the peer is still sending, the engine would close the TCP
+      // connection with unread data and the kernel would answer with a reset, which
+      // destroys our close frame before the peer reads it. So wait until the peer has
+      // been quiet for a moment (at most a second), then close.
       close: (code, reason) => {
-        if (socket.readyState < WebSocket.CLOSING) socket.close(code, reason);
+        if (closeRequested) return;
+        closeRequested = true;
+        const started = performance.now();
+        const attempt = () => {
+          const now = performance.now();
+          if (now - lastInbound < QUIET_MS && now - started < MAX_LINGER_MS) {
+            lingering = setTimeout(attempt, QUIET_MS);
+          } else if (socket.readyState < WebSocket.CLOSING) {
+            socket.close(code, reason);
+          }
+        };
+        attempt();
       },
     };
     let closed = false;
     socket.binaryType = "arraybuffer";
     socket.onopen = () => handlers.onOpen(server);
-    socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) =>
-      handlers.onMessage(
-        typeof event.data === "string" ? event.data : new Uint8Array(event.data),
-      );
+    socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
+      lastInbound = performance.now();
+      handlers.onMessage(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
+    };
     socket.onclose = (event) => {
+      clearTimeout(lingering);
+      clearTimeout(errorTimer);
+      // Drop our handlers: the runtime may keep the WebSocket object around after
+      // close, and everything its handlers reach (the session, its queue) with it.
+      socket.onopen =
+        socket.onmessage =
+        socket.onerror =
+        socket.onclose =
+          null;
       if (closed) return;
       closed = true;
       handlers.onClose(event.code, event.reason);
     };
     // An error is followed by a close event; the timer covers engines that skip it.
     socket.onerror = () => {
-      setTimeout(() => {
+      errorTimer ??= setTimeout(() => {
         if (closed) return;
         closed = true;
         handlers.onClose(1006, "socket error");

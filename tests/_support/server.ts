@@ -2,7 +2,7 @@
 import { defaultSettings, type Settings } from "../../lib/config/settings.ts";
 import { type FloodgateServer, type ServerParts, startServer } from "../../lib/server.ts";
 
-/** Settings for tests: loopback, a free port, no logs, no summary line. */
+/** Settings for tests: loopback, a free port, no logs, no summary line, no `$metrics`. */
 export function testSettings(overrides: Partial<Settings> = {}): Settings {
   return {
     ...defaultSettings(),
@@ -10,6 +10,7 @@ export function testSettings(overrides: Partial<Settings> = {}): Settings {
     hostname: "127.0.0.1",
     logLevel: "silent",
     statsIntervalMs: 0,
+    metricsIntervalMs: 0,
     shutdownTimeoutMs: 500,
     ...overrides,
   };

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { MemoryBus } from "../../lib/bus/bus_memory.ts";
+import { Authenticator } from "../../lib/auth/authenticator.ts";
 import { createApp } from "../../lib/http/app.ts";
+import { KeyedRateLimiter } from "../../lib/limits/keyed_rate_limiter.ts";
 import { Hub } from "../../lib/hub/hub.ts";
 import { Logger } from "../../lib/log/logger.ts";
 import { createMetrics } from "../../lib/metrics/metrics.ts";
@@ -27,7 +29,16 @@ async function withApp(
   const logger = new Logger({ level: "silent" });
   const hub = new Hub({ bus, logger });
   const upgrader = new RecordingUpgrader();
-  const app = createApp({ hub, bus, logger, upgrader, metrics: createMetrics(hub), maxBodyBytes });
+  const app = createApp({
+    hub,
+    bus,
+    logger,
+    upgrader,
+    metrics: createMetrics(hub),
+    maxBodyBytes,
+    authenticator: new Authenticator(),
+    publishLimiter: new KeyedRateLimiter(0),
+  });
   try {
     await fn(app, { hub, upgrader });
   } finally {

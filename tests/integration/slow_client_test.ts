@@ -10,6 +10,7 @@ import type { Settings } from "../../lib/config/settings.ts";
 import type { ClientStats } from "../../lib/hub/client_session.ts";
 import type { FloodgateServer } from "../../lib/server.ts";
 import { RawWebSocket } from "../../lib/load/raw_ws.ts";
+import { Subscriber } from "../../lib/load/subscriber.ts";
 import { readUntilClose } from "../_support/raw_read.ts";
 import { publish, withServer, wsUrl } from "../_support/server.ts";
 import { TestClient } from "../_support/test_client.ts";
@@ -190,5 +191,30 @@ Deno.test("with full kernel buffers, naive mode stalls every fast client behind 
     assert.equal(s.server.counters.disconnectsByCode["4008"], undefined, "naive mode has no 4008");
     out.raw.abort();
     for (const c of out.fast) await c.close();
+  });
+});
+
+Deno.test("a client that reads, but falls further and further behind, is closed with 4008, not as dead", async () => {
+  await withServer({ heartbeatMs: 300, heartbeatTimeoutMs: 600 }, async (server) => {
+    // Reads one message per 20 ms (50/s) and answers pings; messages come at 100/s.
+    const slow = await Subscriber.connect({
+      url: wsUrl(server),
+      topics: ["feed"],
+      mode: { kind: "slow", slowMs: 20 },
+    });
+    const fast = await TestClient.connect(wsUrl(server, "?topics=feed"));
+    const started = Date.now();
+    let i = 0;
+    while (slow.close === undefined && Date.now() - started < 8000) {
+      await publish(server, { topic: "feed", data: { i: i++, pad: "x".repeat(150) } });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(slow.close?.code, 4008, `closed with ${JSON.stringify(slow.close)}`);
+    assert.ok(slow.messages > 20, "it was reading");
+    await fast.waitFor(() => fast.messages("feed").length === i, 5000, "every message");
+    const s = await stats(server);
+    assert.equal(s.server.counters.disconnectsByCode["4009"], undefined);
+    await slow.disconnect();
+    await fast.close();
   });
 });

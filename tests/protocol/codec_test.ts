@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import { decode } from "@msgpack/msgpack";
-import {
-  decodeFrame,
-  jsonCodec,
-  msgpackCodec,
-  negotiateSubprotocol,
-} from "../../lib/protocol/codec.ts";
+import { decodeFrame, jsonCodec, msgpackCodec } from "../../lib/protocol/codec.ts";
 import type { MessageFields } from "../../lib/protocol/encode.ts";
 import { ProtocolError } from "../../lib/protocol/protocol_error.ts";
 
@@ -61,17 +56,4 @@ Deno.test("decodeFrame reads JSON text and MessagePack bytes, and names bad inpu
     () => decodeFrame(new Uint8Array([0xc1])),
     (e) => e instanceof ProtocolError && e.code === "bad_json",
   );
-});
-
-Deno.test("negotiateSubprotocol picks the first Floodgate subprotocol offered", () => {
-  assert.deepEqual(negotiateSubprotocol("floodgate.v1.msgpack"), {
-    codec: "msgpack",
-    protocol: "floodgate.v1.msgpack",
-  });
-  assert.deepEqual(negotiateSubprotocol("other, floodgate.v1.json, floodgate.v1.msgpack"), {
-    codec: "json",
-    protocol: "floodgate.v1.json",
-  });
-  assert.deepEqual(negotiateSubprotocol("other"), { codec: "json", protocol: undefined });
-  assert.deepEqual(negotiateSubprotocol(undefined), { codec: "json", protocol: undefined });
 });

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { SendQueue } from "../../lib/queue/send_queue.ts";
+import { seededRandom } from "../_support/prng.ts";
 
 interface Msg {
   topic: string;
@@ -14,20 +15,8 @@ interface Msg {
   bytes: number;
 }
 
-/** mulberry32: a small seeded PRNG so every failure can be replayed by its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function runScenario(seed: number): { delivered: number; gapped: number } {
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   const int = (n: number) => Math.floor(rand() * n);
   const maxMessages = 1 + int(20);
   const q = new SendQueue<Msg>({

@@ -1,0 +1,99 @@
+import type { Envelope } from "./bus.ts";
+
+/** Retention limits of a topic's history. */
+export interface HistoryLimits {
+  /**
+   * Most messages kept per topic.
+   * @default {1000}
+   */
+  maxMessages: number;
+  /**
+   * Most bytes (of encoded data) kept per topic.
+   * @default {4194304}
+   */
+  maxBytes: number;
+  /**
+   * Messages older than this many ms are dropped.
+   * @default {600000}
+   */
+  maxAgeMs: number;
+}
+
+interface Entry {
+  env: Envelope;
+  bytes: number;
+}
+
+/**
+ * One topic's retained messages, bounded by count, bytes and age. Seqs are
+ * contiguous from `firstSeq` to the last pushed one.
+ *
+ * @example
+ * ```ts
+ * import { HistoryBuffer } from "./history_buffer.ts";
+ * const h = new HistoryBuffer({ maxMessages: 2, maxBytes: 1e6, maxAgeMs: 1e9 });
+ * for (const seq of [1, 2, 3]) h.push({ topic: "t", seq, ts: Date.now(), data: seq }, 8);
+ * h.firstSeq; // 2
+ * h.after(1, 10).map((e) => e.seq); // [2, 3]
+ * ```
+ */
+export class HistoryBuffer {
+  readonly #limits: HistoryLimits;
+  #entries: Entry[] = [];
+  #head = 0;
+  #bytes = 0;
+
+  constructor(limits: HistoryLimits) {
+    this.#limits = limits;
+  }
+
+  /** The oldest retained seq, or 0 when empty. */
+  get firstSeq(): number {
+    return this.#head < this.#entries.length ? this.#entries[this.#head].env.seq : 0;
+  }
+
+  /** Messages retained. */
+  get length(): number {
+    return this.#entries.length - this.#head;
+  }
+
+  /** Bytes retained. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Appends the next message (its seq must follow the last one) and trims. */
+  push(env: Envelope, bytes: number): void {
+    this.#entries.push({ env, bytes });
+    this.#bytes += bytes;
+    this.trim(env.ts);
+  }
+
+  /** Drops what exceeds the limits as of `now` (epoch ms). */
+  trim(now: number): void {
+    const { maxMessages, maxBytes, maxAgeMs } = this.#limits;
+    while (
+      this.length > 0 &&
+      (this.length > maxMessages || this.#bytes > maxBytes ||
+        now - this.#entries[this.#head].env.ts > maxAgeMs)
+    ) {
+      this.#bytes -= this.#entries[this.#head].bytes;
+      this.#head++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
+      this.#entries = this.#entries.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** Retained messages with seq > `afterSeq`, oldest first, at most `limit`. */
+  after(afterSeq: number, limit: number): Envelope[] {
+    const first = this.firstSeq;
+    if (first === 0) return [];
+    const start = this.#head + Math.max(0, afterSeq + 1 - first);
+    const end = Math.min(this.#entries.length, start + limit);
+    const out: Envelope[] = [];
+    for (let i = start; i < end; i++) out.push(this.#entries[i].env);
+    return out;
+  }
+}

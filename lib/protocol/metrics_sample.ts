@@ -1,0 +1,63 @@
+/**
+ * The `$metrics` system topic: the server publishes one {@linkcode MetricsSample}
+ * per interval (`--metrics-interval`), keyed by instance. Clients such as the
+ * dashboard read it like any keyed topic.
+ *
+ * @module
+ */
+
+/** The system topic the samples go to. */
+export const METRICS_TOPIC = "$metrics";
+
+/** Latency percentiles in milliseconds. */
+export interface LatencyPercentiles {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** One `$metrics` message's `data`: rates are per second over the last interval. */
+export interface MetricsSample {
+  /** The publishing instance (also the message key). */
+  instance: string;
+  /** Sample time, epoch ms. */
+  at: number;
+  /** Length of the interval the rates cover, in ms. */
+  intervalMs: number;
+  uptimeSeconds: number;
+  clients: number;
+  topics: number;
+  /** Clients whose writes flow control paused. */
+  blockedClients: number;
+  /** Clients blocked or with an overflowing queue. */
+  slowClients: number;
+  publishPerSec: number;
+  deliveriesPerSec: number;
+  framesPerSec: number;
+  bytesPerSec: number;
+  droppedPerSec: number;
+  coalescedPerSec: number;
+  gapsPerSec: number;
+  connectsPerSec: number;
+  /** Totals since the server started. */
+  totals: {
+    published: number;
+    delivered: number;
+    dropped: number;
+    coalesced: number;
+    connections: number;
+  };
+  /** Messages and bytes waiting in client queues: summed, and the largest single queue. */
+  queues: { messages: number; bytes: number; maxMessages: number; maxBytes: number };
+  /** Disconnects since start, by close code. */
+  disconnectsByCode: Record<string, number>;
+  /** Time from publish to socket write over the interval. */
+  queueDelayMs: LatencyPercentiles;
+  /**
+   * Bytes before ÷ bytes after compression, when the server compresses
+   * (permessage-deflate); absent otherwise.
+   */
+  compressionRatio?: number;
+}

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { MemoryBus } from "../../lib/bus/bus_memory.ts";
+import { Hub } from "../../lib/hub/hub.ts";
+import { Logger } from "../../lib/log/logger.ts";
+import { MemorySocket } from "../_support/memory_socket.ts";
+
+const gc = (globalThis as { gc?: () => void }).gc;
+type Session = ReturnType<Hub["connect"]>;
+
+function connectMany(hub: Hub, n: number): WeakRef<Session>[] {
+  const refs: WeakRef<Session>[] = [];
+  for (let i = 0; i < n; i++) {
+    const session = hub.connect(new MemorySocket(), { remote: "test", topics: ["a", "b"] });
+    hub.receive(session, '{"type":"nope"}');
+    hub.receive(session, '{"type":"subscribe","topics":["c"],"since":{"c":0}}');
+    refs.push(new WeakRef(session));
+  }
+  return refs;
+}
+
+function disconnectAll(hub: Hub, refs: WeakRef<Session>[]): void {
+  for (const ref of refs) {
+    const session = ref.deref();
+    if (session) hub.disconnected(session, 1006, "gone");
+  }
+}
+
+Deno.test({
+  name: "Hub keeps no reference to a client once it disconnected (run with --v8-flags=--expose-gc)",
+  ignore: gc === undefined,
+  async fn() {
+    const hub = new Hub({
+      bus: new MemoryBus(),
+      logger: new Logger({ level: "silent" }),
+      heartbeatMs: 60_000,
+    });
+    // Sessions live only inside these helpers, so no stack slot of this test keeps one alive.
+    const refs = connectMany(hub, 200);
+    await hub.publish([{ topic: "a", data: 1 }, { topic: "c", data: 2 }]);
+    await new Promise((r) => setTimeout(r, 50));
+    disconnectAll(hub, refs);
+    await new Promise((r) => setTimeout(r, 50));
+    gc!();
+    await new Promise((r) => setTimeout(r, 0));
+    gc!();
+    const alive = refs.filter((r) => r.deref() !== undefined).length;
+    assert.equal(alive, 0, `${alive} of 200 disconnected sessions are still referenced`);
+    assert.equal(hub.clientCount, 0);
+    await hub.shutdown(0);
+  },
+});
