@@ -21,9 +21,7 @@ import {
   encodeWelcome,
   utf8Length,
 } from "../protocol/encode.ts";
-import { ChunkAssembler, ReassemblyBudget } from "../protocol/chunk_assembler.ts";
-import { MIN_CHUNK_BYTES } from "../protocol/chunking.ts";
-import { type CodecName, createCodec, decodeFrame } from "../protocol/codec.ts";
+import { type CodecName, decodeFrame } from "../protocol/codec.ts";
 import type { ChunkedFrame, ClientFrame, SubscribeFrame } from "../protocol/frames.ts";
 import {
   parseClientFrame,
@@ -44,7 +42,8 @@ import {
 } from "./client_session.ts";
 import { type Delivery, toDelivery } from "./delivery.ts";
 import { DrainScheduler } from "./drain_scheduler.ts";
-import { FrameBuilder } from "./frame_builder.ts";
+import { createDrainContexts } from "./drain_contexts.ts";
+import { InboundReassembly } from "./inbound_reassembly.ts";
 import type { CompressionStats, FrameCompressor } from "./frame_compressor.ts";
 import { Subscription } from "./subscription.ts";
 import { type SyncContext, syncSubscription } from "./topic_sync.ts";
@@ -144,9 +143,7 @@ export class Hub {
   readonly #naive: NaiveBroadcaster | undefined;
   readonly #drainContexts: Record<CodecName, DrainContext>;
   readonly #compressor: FrameCompressor | undefined;
-  readonly #maxMessageBytes: number;
-  readonly #reassemblyTimeoutMs: number;
-  readonly #reassemblyBudget: ReassemblyBudget;
+  readonly #reassembly: InboundReassembly;
   readonly #clients = new Map<string, ClientSession>();
   readonly #subscribers = new Map<string, Set<ClientSession>>();
   readonly #deliveries = new WeakMap<Envelope, Delivery>();
@@ -184,35 +181,18 @@ export class Hub {
       counters.chunkedSent++;
       counters.chunkFramesSent += frames;
     };
-    const chunkBytes = options.chunkBytes ?? 64 << 10;
-    if (chunkBytes !== 0 && !(chunkBytes >= MIN_CHUNK_BYTES)) {
-      throw new RangeError(
-        `chunkBytes must be 0 (off) or at least ${MIN_CHUNK_BYTES}, got ${chunkBytes}`,
-      );
-    }
-    let messageId = 0;
-    const builderOptions = {
-      chunkBytes: chunkBytes === 0 || this.mode === "naive" ? Infinity : chunkBytes,
-      nextMessageId: () => ++messageId,
-    };
     this.#compressor = options.compressor;
-    this.#drainContexts = {
-      json: {
-        builder: new FrameBuilder({ codec: createCodec("json"), ...builderOptions }),
-        compressor: this.#compressor,
-        onFrame,
-        onChunked,
-      },
-      msgpack: {
-        builder: new FrameBuilder({ codec: createCodec("msgpack"), ...builderOptions }),
-        compressor: this.#compressor,
-        onFrame,
-        onChunked,
-      },
-    };
-    this.#maxMessageBytes = options.maxMessageBytes ?? 4 << 20;
-    this.#reassemblyTimeoutMs = options.reassemblyTimeoutMs ?? 30_000;
-    this.#reassemblyBudget = new ReassemblyBudget(options.maxReassemblyBytes ?? 64 << 20);
+    this.#drainContexts = createDrainContexts({
+      chunkBytes: this.mode === "naive" ? 0 : options.chunkBytes ?? 64 << 10,
+      compressor: this.#compressor,
+      onFrame,
+      onChunked,
+    });
+    this.#reassembly = new InboundReassembly({
+      maxMessageBytes: options.maxMessageBytes,
+      maxReassemblyBytes: options.maxReassemblyBytes,
+      timeoutMs: options.reassemblyTimeoutMs,
+    });
     this.#bus.onMessage((env) => this.#fanOut(env));
     this.#bus.onGap((gap) => this.#busGap(gap));
     this.#bus.onEpochChange((epoch) => this.#epochChanged(epoch));
@@ -365,14 +345,9 @@ export class Hub {
 
   /** Feeds a chunked frame to the session's assembler; handles the whole message once complete. */
   #reassemble(session: ClientSession, frame: ChunkedFrame): void {
-    session.reassembly ??= new ChunkAssembler({
-      maxMessageBytes: this.#maxMessageBytes,
-      budget: this.#reassemblyBudget,
-      timeoutMs: this.#reassemblyTimeoutMs,
-    });
     let whole: string | Uint8Array | undefined;
     try {
-      whole = session.reassembly.push(frame);
+      whole = this.#reassembly.push(session, frame);
     } catch (err) {
       this.counters.chunkedRefused++;
       this.#reject(session, err);
@@ -737,16 +712,9 @@ export class Hub {
         this.close(session, CloseCode.SlowConsumer);
         continue;
       }
-      for (const id of session.reassembly?.expire(now) ?? []) {
+      for (const err of this.#reassembly.expire(session, now)) {
         this.counters.chunkedRefused++;
-        this.#reject(
-          session,
-          new ProtocolError(
-            "invalid_frame",
-            `Chunked message ${id} was not finished within ${this.#reassemblyTimeoutMs} ms (--reassembly-timeout) and was dropped`,
-            { id },
-          ),
-        );
+        this.#reject(session, err);
       }
     }
   }
