@@ -5,6 +5,10 @@
  *
  * @module
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { getRequestListener } from "@hono/node-server";
+import type { Hono } from "hono";
 import type { Bus } from "./bus/bus.ts";
 import { MemoryBus } from "./bus/bus_memory.ts";
 import { RedisBus } from "./bus/bus_redis.ts";
@@ -12,6 +16,7 @@ import type { Settings } from "./config/settings.ts";
 import { Authenticator } from "./auth/authenticator.ts";
 import { webAssetsLoader } from "./dashboard/assets.ts";
 import { createApp } from "./http/app.ts";
+import { FrameCompressor } from "./hub/frame_compressor.ts";
 import { KeyedRateLimiter } from "./limits/keyed_rate_limiter.ts";
 import { Hub } from "./hub/hub.ts";
 import { Logger } from "./log/logger.ts";
@@ -20,6 +25,7 @@ import { startMetricsTopic } from "./metrics/metrics_topic.ts";
 import { startSummaryLog } from "./metrics/summary.ts";
 import { DenoUpgrader } from "./transport/deno_upgrader.ts";
 import type { Upgrader } from "./transport/socket.ts";
+import { WsUpgrader } from "./transport/ws_upgrader.ts";
 
 /** A running server. */
 export interface FloodgateServer {
@@ -76,7 +82,21 @@ export async function startServer(
       maxTopics: settings.maxTopics,
       maxKeysPerTopic: settings.maxKeysPerTopic,
     }));
-  const upgrader = parts.upgrader ?? new DenoUpgrader();
+  // Native Deno is the faster engine; permessage-deflate needs npm:ws on node:http.
+  const upgrader = parts.upgrader ??
+    (settings.compression === "off" ? new DenoUpgrader() : new WsUpgrader({
+      compression: settings.compression,
+      maxPayload: settings.maxInboundBytes,
+      threshold: settings.compressionThreshold,
+      level: settings.compressionLevel,
+    }));
+  const compressor = settings.compression === "deflate"
+    ? new FrameCompressor({
+      threshold: settings.compressionThreshold,
+      level: settings.compressionLevel,
+      budgetBytesPerSec: settings.compressionBudget,
+    })
+    : undefined;
   const authenticator = new Authenticator({
     publishToken: settings.publishToken,
     jwtSecret: settings.jwtSecret,
@@ -108,6 +128,11 @@ export async function startServer(
     maxInboundRate: settings.maxInboundRate,
     publishLimiter,
     slowFanoutMs: settings.slowFanoutMs,
+    chunkBytes: settings.chunkBytes,
+    maxMessageBytes: settings.maxMessageBytes,
+    maxReassemblyBytes: settings.maxReassemblyBytes,
+    reassemblyTimeoutMs: settings.reassemblyTimeoutMs,
+    compressor,
   });
   const metrics = createMetrics(hub, {
     max_connections: settings.maxConnections,
@@ -137,17 +162,14 @@ export async function startServer(
   });
   const stopSummary = startSummaryLog(hub, logger, settings.statsIntervalMs);
 
-  const server = Deno.serve({
-    port: settings.port,
-    hostname: settings.hostname,
-    onListen() {},
-  }, app.fetch);
-  const addr = server.addr;
-  const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
-  const url = `http://${host}:${addr.port}`;
+  const server = upgrader instanceof WsUpgrader
+    ? await serveNode(app, upgrader, settings)
+    : serveDeno(app, settings);
+  const host = server.hostname === "0.0.0.0" ? "127.0.0.1" : server.hostname;
+  const url = `http://${host}:${server.port}`;
   const stopMetricsTopic = startMetricsTopic(hub, {
     intervalMs: settings.metricsIntervalMs,
-    instance: `${addr.hostname}:${addr.port}`,
+    instance: `${server.hostname}:${server.port}`,
     logger,
   });
   logger.info("server.listen", {
@@ -167,7 +189,7 @@ export async function startServer(
   let shuttingDown: Promise<void> | undefined;
   return {
     url,
-    port: addr.port,
+    port: server.port,
     hub,
     bus,
     finished: server.finished,
@@ -187,6 +209,50 @@ export async function startServer(
         logger.info("server.stopped", {});
       })();
       return shuttingDown;
+    },
+  };
+}
+
+/** A listener serving the app. */
+interface Listener {
+  readonly hostname: string;
+  readonly port: number;
+  readonly finished: Promise<void>;
+  /** Stops accepting; resolves when open connections have ended. */
+  shutdown(): Promise<void>;
+}
+
+function serveDeno(app: Hono, settings: Settings): Listener {
+  const server = Deno.serve(
+    { port: settings.port, hostname: settings.hostname, onListen() {} },
+    app.fetch,
+  );
+  return {
+    hostname: server.addr.hostname,
+    port: server.addr.port,
+    finished: server.finished,
+    shutdown: () => server.shutdown(),
+  };
+}
+
+/** `node:http` with Hono through `@hono/node-server`, and the `ws` engine on its upgrades. */
+async function serveNode(app: Hono, upgrader: WsUpgrader, settings: Settings): Promise<Listener> {
+  const server = createServer(getRequestListener(app.fetch));
+  upgrader.attach(server, (request, env) => app.fetch(request, env));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(settings.port, settings.hostname, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const finished = new Promise<void>((resolve) => server.once("close", () => resolve()));
+  return {
+    hostname: addr.address,
+    port: addr.port,
+    finished,
+    shutdown() {
+      server.close();
+      server.closeAllConnections();
+      return finished;
     },
   };
 }

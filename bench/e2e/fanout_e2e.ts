@@ -13,6 +13,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { lineReader, median } from "./bench_util.ts";
 import type { AgentReport } from "../../lib/load/agent.ts";
 import { LatencyHistogram, wallClockMs } from "../../lib/load/latency_histogram.ts";
 import { fetchMetrics } from "../../lib/load/prometheus_text.ts";
@@ -72,21 +73,7 @@ async function runCase(
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const lines = agent.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  const nextLine = async (): Promise<string> => {
-    for (;;) {
-      const nl = buffered.indexOf("\n");
-      if (nl >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        return line;
-      }
-      const { value, done } = await lines.read();
-      if (done) throw new Error("agent exited early");
-      buffered += value;
-    }
-  };
+  const nextLine = lineReader(agent.stdout);
   const ready = JSON.parse(await nextLine());
   if (ready.failures > 0) console.error(`  ${ready.failures} connections failed`);
 
@@ -126,11 +113,6 @@ async function runCase(
     agentCpuPercent: (report.cpuSeconds / (durationMs / 1000)) * 100,
     closes: report.closes,
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 function table(results: CaseResult[][]): string {

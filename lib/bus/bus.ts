@@ -19,19 +19,29 @@
  *    `afterSeq`, oldest first, exactly as they were delivered; `firstSeq` tells
  *    where retention begins, so a caller knows whether the history still reaches
  *    back far enough. Retention is bounded by count, bytes and age.
+ * 7. **Merged state.** A keyed request sets its key's state to `data`; with
+ *    `op: "patch"` it applies `data` as a JSON Merge Patch (RFC 7396,
+ *    `applyMergePatch`) to the key's state (an absent key counts as `{}`);
+ *    with `op: "delete"` it removes the key. The envelope delivered (and kept
+ *    in history) carries the request as published (the patch, not the merged
+ *    value); `snapshot` always holds the merged values.
  *
  * Implementations: `bus_memory.ts` (one process, the default) and
  * `bus_redis.ts` (many instances sharing one Redis).
  *
  * @module
  */
+import type { MessageOp } from "../protocol/frames.ts";
 import type { GapRange } from "../queue/gap_range.ts";
 
 /** A message to publish, as the hub hands it to the bus. */
 export interface PublishRequest {
   topic: string;
+  /** The value; with `op: "patch"` the merge patch; with `op: "delete"` null. */
   data: unknown;
   key?: string;
+  /** How a keyed request changes its key's state (rule 7); absent: `data` replaces it. */
+  op?: MessageOp;
   /** Publish time in epoch ms, set by the instance that accepted the publish. */
   ts: number;
 }
@@ -45,7 +55,7 @@ export interface Envelope extends PublishRequest {
 export interface TopicSnapshot {
   /** The last seq published to the topic (0 when none). */
   seq: number;
-  /** Latest `data` per key, or undefined when the topic has never had a keyed publish. */
+  /** Merged value per key (rule 7), or undefined when the topic has never had a keyed publish. */
   state: Record<string, unknown> | undefined;
 }
 

@@ -1,3 +1,4 @@
+import { applyMergePatch } from "../protocol/merge_patch.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
 import type { GapRange } from "../queue/gap_range.ts";
 import type {
@@ -60,7 +61,8 @@ export function dataBytes(data: unknown): number {
  * bus.onMessage((env) => console.log(env.topic, env.seq));
  * bus.watch("sessions");
  * await bus.publish([{ topic: "sessions", key: "s1", data: 1, ts: Date.now() }]); // sessions 1
- * (await bus.snapshot("sessions")).state; // { s1: 1 }
+ * await bus.publish([{ topic: "sessions", key: "s2", op: "patch", data: { a: 1 }, ts: Date.now() }]);
+ * (await bus.snapshot("sessions")).state; // { s1: 1, s2: { a: 1 } }
  * ```
  */
 export class MemoryBus implements Bus {
@@ -96,7 +98,13 @@ export class MemoryBus implements Bus {
     for (const req of requests) {
       const record = this.#record(req.topic);
       const env: Envelope = { ...req, seq: ++record.seq };
-      if (req.key !== undefined) (record.state ??= new Map()).set(req.key, req.data);
+      if (req.key !== undefined) {
+        const state = record.state ??= new Map();
+        if (req.op === "delete") state.delete(req.key);
+        else if (req.op === "patch") {
+          state.set(req.key, applyMergePatch(state.get(req.key), req.data));
+        } else state.set(req.key, req.data);
+      }
       record.history.push(env, dataBytes(req.data));
       out.push(env);
       if (this.#watched.has(req.topic)) this.#handler(env);
@@ -175,7 +183,8 @@ export class MemoryBus implements Bus {
         newTopics++;
       }
       if (
-        req.key !== undefined && record?.state && record.state.size >= this.#maxKeys &&
+        req.key !== undefined && req.op !== "delete" && record?.state &&
+        record.state.size >= this.#maxKeys &&
         !record.state.has(req.key)
       ) {
         throw new ProtocolError(

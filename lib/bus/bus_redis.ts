@@ -22,6 +22,7 @@
 import { createClient } from "redis";
 import type { Logger } from "../log/logger.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
+import { applyMergePatch } from "../protocol/merge_patch.ts";
 import type { GapRange } from "../queue/gap_range.ts";
 import {
   type Bus,
@@ -152,23 +153,61 @@ export class RedisBus implements Bus {
 
   async publish(requests: readonly PublishRequest[]): Promise<Envelope[]> {
     const cutoff = Date.now() - this.#history.maxAgeMs;
-    const calls = requests.map((req) => {
-      const env = JSON.stringify({ topic: req.topic, key: req.key, ts: req.ts, data: req.data });
-      return this.#eval(PUBLISH_SCRIPT, this.#keys(req.topic, true), [
-        req.topic,
-        env,
-        req.key ?? "",
-        req.key === undefined ? "" : JSON.stringify(req.data) ?? "null",
-        String(this.#history.maxMessages),
-        String(cutoff),
-        String(req.ts),
-        String(this.#maxTopics),
-        String(this.#maxKeys),
-        this.#channel(req.topic),
-      ]);
+    let seqs: number[];
+    if (requests.some((req) => req.op === "patch")) {
+      // A patch may have to merge again; one at a time keeps the batch's order.
+      seqs = [];
+      for (const req of requests) seqs.push(await this.#publishOne(req, cutoff));
+    } else {
+      seqs = await Promise.all(requests.map((req) => this.#publishOne(req, cutoff)));
+    }
+    return requests.map((req, i) => ({ ...req, seq: seqs[i] }));
+  }
+
+  /**
+   * Runs the publish script for one request. A patch is merged here
+   * (`applyMergePatch`) from the key's current value; the script applies it
+   * only if that value is still current, else this merges again.
+   */
+  async #publishOne(req: PublishRequest, cutoff: number): Promise<number> {
+    const keys = this.#keys(req.topic, true);
+    const env = JSON.stringify({
+      topic: req.topic,
+      key: req.key,
+      ts: req.ts,
+      op: req.op,
+      data: req.op === "delete" ? undefined : req.data,
     });
-    const seqs = await Promise.all(calls);
-    return requests.map((req, i) => ({ ...req, seq: Number(seqs[i]) }));
+    for (let attempt = 1;; attempt++) {
+      let value = req.key === undefined ? "" : JSON.stringify(req.data) ?? "null";
+      let from = "";
+      if (req.op === "patch" && req.key !== undefined) {
+        from = await this.#cmd.hGet(keys[1], req.key) ?? "";
+        value = JSON.stringify(
+          applyMergePatch(from === "" ? undefined : JSON.parse(from), req.data),
+        );
+      }
+      try {
+        return Number(
+          await this.#eval(PUBLISH_SCRIPT, keys, [
+            req.topic,
+            env,
+            req.key ?? "",
+            value,
+            String(this.#history.maxMessages),
+            String(cutoff),
+            String(req.ts),
+            String(this.#maxTopics),
+            String(this.#maxKeys),
+            this.#channel(req.topic),
+            req.op ?? "",
+            from,
+          ]),
+        );
+      } catch (err) {
+        if (!String((err as Error).message).includes("conflict:") || attempt >= 50) throw err;
+      }
+    }
   }
 
   async watch(topic: string): Promise<void> {

@@ -12,10 +12,12 @@
  * Publishes one message.
  *
  * KEYS: seq, state, hist, topics set.
- * ARGV: topic, envelope JSON (without seq), key or "", data JSON, max history
- * length, oldest ts kept, ts, max topics (0 = none), max keys (0 = none),
- * channel.
- * Returns the seq, or an error `limit_reached: …`.
+ * ARGV: topic, envelope JSON (without seq), key or "", the key's new value
+ * JSON, max history length, oldest ts kept, ts, max topics (0 = none), max
+ * keys (0 = none), channel, op ("", "patch" or "delete"), and for a patch the
+ * value JSON the merge started from ("" when the key had none).
+ * Returns the seq, or an error `limit_reached: …`, or `conflict: …` when a
+ * patch's starting value changed meanwhile (merge again and retry).
  */
 export const PUBLISH_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -24,7 +26,12 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   end
   redis.call('SADD', KEYS[4], ARGV[1])
 end
-if ARGV[3] ~= '' then
+if ARGV[3] ~= '' and ARGV[11] == 'delete' then
+  redis.call('HDEL', KEYS[2], ARGV[3])
+elseif ARGV[3] ~= '' then
+  if ARGV[11] == 'patch' and (redis.call('HGET', KEYS[2], ARGV[3]) or '') ~= ARGV[12] then
+    return redis.error_reply('conflict: the value changed while the patch was merged')
+  end
   if tonumber(ARGV[9]) > 0 and redis.call('HEXISTS', KEYS[2], ARGV[3]) == 0
      and redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[9]) then
     return redis.error_reply('limit_reached: topic holds ' .. ARGV[9] .. ' keys (--max-keys-per-topic)')

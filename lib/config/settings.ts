@@ -26,6 +26,14 @@ export interface Settings {
   heartbeatTimeoutMs: number;
   maxInboundBytes: number;
   maxBodyBytes: number;
+  chunkBytes: number;
+  maxMessageBytes: number;
+  maxReassemblyBytes: number;
+  reassemblyTimeoutMs: number;
+  compression: "off" | "deflate" | "deflate-per-socket";
+  compressionThreshold: number;
+  compressionLevel: number;
+  compressionBudget: number;
   maxTopicsPerClient: number;
   historySize: number;
   historyBytes: number;
@@ -178,6 +186,66 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "bytes",
     default: "1MiB",
     doc: "Largest POST /publish body; larger gets 413",
+  },
+  {
+    key: "chunkBytes",
+    flag: "chunk-bytes",
+    kind: "bytes",
+    default: "64KiB",
+    doc:
+      "Frames larger than this go out as chunked.start/data/end frames of at most this size, other traffic in between; 0 sends frames whole",
+  },
+  {
+    key: "maxMessageBytes",
+    flag: "max-message-bytes",
+    kind: "bytes",
+    default: "4MiB",
+    doc:
+      "Largest message a client may send in chunked frames, and most unfinished chunked bytes per connection",
+  },
+  {
+    key: "maxReassemblyBytes",
+    flag: "max-reassembly-bytes",
+    kind: "bytes",
+    default: "64MiB",
+    doc: "Most bytes of unfinished chunked messages held for all connections together",
+  },
+  {
+    key: "reassemblyTimeoutMs",
+    flag: "reassembly-timeout",
+    kind: "duration",
+    default: "30s",
+    doc: "A chunked message from a client not finished within this is dropped with an error",
+  },
+  {
+    key: "compression",
+    flag: "compression",
+    kind: { oneOf: ["off", "deflate", "deflate-per-socket"] },
+    default: "off",
+    doc:
+      "off: native Deno engine; deflate: npm:ws engine negotiating permessage-deflate, each frame compressed once for all clients; deflate-per-socket: ws compressing per client, for comparison",
+  },
+  {
+    key: "compressionThreshold",
+    flag: "compression-threshold",
+    kind: "bytes",
+    default: "1KiB",
+    doc: "Frames smaller than this are sent uncompressed",
+  },
+  {
+    key: "compressionLevel",
+    flag: "compression-level",
+    kind: "int",
+    default: 6,
+    doc: "zlib level for permessage-deflate, 1 (fastest) to 9 (smallest)",
+  },
+  {
+    key: "compressionBudget",
+    flag: "compression-budget",
+    kind: "bytes",
+    default: "64MiB",
+    doc:
+      "Most bytes compressed per second; past it frames go out uncompressed (bounds compression CPU)",
   },
   {
     key: "maxTopicsPerClient",

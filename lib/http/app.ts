@@ -24,7 +24,7 @@ import { type Authenticator, AuthError } from "../auth/authenticator.ts";
 import type { Permissions } from "../auth/permissions.ts";
 import type { KeyedRateLimiter } from "../limits/keyed_rate_limiter.ts";
 import { CloseCode } from "../protocol/codes.ts";
-import { selectSubprotocol } from "../protocol/subprotocol.ts";
+import { codecOf, selectSubprotocol } from "../protocol/subprotocol.ts";
 import type { WebAssets } from "../dashboard/assets.ts";
 import { mountWebRoutes } from "./web_routes.ts";
 
@@ -298,6 +298,7 @@ export function createApp(options: AppOptions): Hono {
     }
     const remote = remoteOf(c);
     const protocol = selectSubprotocol(c.req.header("sec-websocket-protocol"));
+    const codec = codecOf(protocol);
     let permissions: Permissions;
     try {
       permissions = await authenticator.socket(c.req.raw, remote.host);
@@ -311,16 +312,16 @@ export function createApp(options: AppOptions): Hono {
         code: err.closeCode,
         reason: err.message,
       });
-      return upgrader.upgrade(c.req.raw, { protocol }, {
+      return upgrader.upgrade(c.req.raw, { protocol, env: c.env }, {
         onOpen: (socket) => socket.close(err.closeCode, err.message.slice(0, 120)),
         onMessage() {},
         onClose() {},
       });
     }
     let session: ClientSession | undefined;
-    return upgrader.upgrade(c.req.raw, { protocol }, {
+    return upgrader.upgrade(c.req.raw, { protocol, env: c.env }, {
       onOpen(socket) {
-        session = hub.connect(socket, { remote: remote.text, topics, permissions });
+        session = hub.connect(socket, { remote: remote.text, topics, permissions, codec });
       },
       onMessage(data) {
         if (session) hub.receive(session, data);

@@ -1,10 +1,13 @@
 import type { Permissions } from "../auth/permissions.ts";
 import { TokenBucket } from "../limits/token_bucket.ts";
+import type { ChunkAssembler } from "../protocol/chunk_assembler.ts";
+import type { CodecName } from "../protocol/codec.ts";
 import { encodePing } from "../protocol/encode.ts";
-import { SendQueue, type SendQueueOptions } from "../queue/send_queue.ts";
+import { SendQueue, type SendQueueOptions, type TakeHold } from "../queue/send_queue.ts";
 import type { ServerSocket } from "../transport/socket.ts";
 import type { Delivery } from "./delivery.ts";
 import type { BuiltFrame, FrameBuilder } from "./frame_builder.ts";
+import type { FrameCompressor } from "./frame_compressor.ts";
 import type { Incoming, Subscription } from "./subscription.ts";
 import { queueIncoming } from "./topic_sync.ts";
 
@@ -49,13 +52,38 @@ export interface ClientStats {
   blocked: boolean;
   slow: boolean;
   lastPongAgoMs: number | null;
+  codec: CodecName;
+  /** Whether frames go out compressed (permessage-deflate negotiated). */
+  deflate: boolean;
+  /** The chunked message being sent: chunk frames sent of its total. */
+  chunked: { sent: number; total: number } | null;
 }
 
-/** Shared by all sessions of a hub: the frame builder and the per-frame counter hook. */
+/** Shared by the sessions of one codec: the frame builder, the compressor and the per-frame hook. */
 export interface DrainContext {
+  /** Builds and chunks frames in the sessions' codec. */
   builder: FrameBuilder;
+  /** Compresses frames for sockets that negotiated permessage-deflate. */
+  compressor?: FrameCompressor;
   /** Called with each frame written. */
   onFrame(frame: BuiltFrame): void;
+  /** Called when a chunked message was sent whole, with its number of chunk frames. */
+  onChunked(frames: number): void;
+}
+
+/**
+ * What {@linkcode ClientSession.drain} left: `"idle"` (nothing to send),
+ * `"blocked"` (flow control stopped it; retry later) or `"more"` (it sent one
+ * chunk of a large message and yields; drain again next turn).
+ */
+export type DrainResult = "idle" | "blocked" | "more";
+
+/** A large frame being sent in chunks. */
+interface Transfer {
+  readonly frames: readonly BuiltFrame[];
+  next: number;
+  /** What the queue keeps back meanwhile; undefined keeps everything back. */
+  readonly hold: TakeHold | undefined;
 }
 
 /**
@@ -80,9 +108,22 @@ export class ClientSession {
   /** Called by the hub when the engine reports the socket closed. */
   readonly markSocketClosed: () => void;
 
+  /** The connection's wire format. */
+  readonly codec: CodecName;
+  /** Reassembles the chunked messages the client sends; made on first use. */
+  reassembly: ChunkAssembler | undefined;
+
   readonly #socket: ServerSocket;
   readonly #flow: FlowOptions;
   readonly #ctx: DrainContext;
+  /** Set when frames go out compressed. */
+  readonly #compressor: FrameCompressor | undefined;
+  /** Most bytes of queued messages in one frame: within the frame limit and the chunk limit. */
+  readonly #batchBytes: number;
+  /** Large frames being sent in chunks, in order; the first one is sending. */
+  readonly #transfers: Transfer[] = [];
+  /** Unconfirmed bytes above which the next chunk waits for a `pong`. */
+  readonly #transferWindow: number;
   #blocked = false;
 
   #sentMessages = 0;
@@ -114,6 +155,15 @@ export class ClientSession {
     this.#socket = socket;
     this.#flow = flow;
     this.#ctx = ctx;
+    this.codec = ctx.builder.codec.name;
+    this.#compressor = socket.sendDeflated ? ctx.compressor : undefined;
+    const { chunkBytes, codec } = ctx.builder;
+    // Every part of a batch is at least 32 bytes, so its separators take at most chunkBytes / 32.
+    // At most two chunks unread ahead of anything queued later, however slow the link.
+    this.#transferWindow = Math.min(flow.maxInflightBytes, 2 * chunkBytes);
+    this.#batchBytes = chunkBytes === Infinity
+      ? flow.maxFrameBytes
+      : Math.min(flow.maxFrameBytes, chunkBytes - codec.batchOverhead - chunkBytes / 32);
     this.queue = new SendQueue<Delivery>(queue);
     this.#lastPingAt = this.connectedAt;
     const { promise, resolve } = Promise.withResolvers<void>();
@@ -141,6 +191,11 @@ export class ClientSession {
     return this.#sentMessages;
   }
 
+  /** True when nothing is left to send: the queue is empty and no chunked message is under way. */
+  get idle(): boolean {
+    return this.queue.isEmpty && this.#transfers.length === 0;
+  }
+
   /**
    * Queues a live message or bus gap of a subscribed topic, or holds it while
    * the subscription is syncing.
@@ -161,24 +216,108 @@ export class ClientSession {
    * Once stopped, writing resumes only below the low-water mark and half the
    * in-flight limit.
    *
-   * @returns true when the queue is empty.
+   * A frame larger than the chunk limit goes out in chunks, one `chunked.data`
+   * per call and only while at most two chunks' worth of bytes are
+   * unconfirmed: before each chunk, whatever was queued behind it and may pass
+   * it is written (other topics' messages and gaps, control frames), so a
+   * large message delays a small one by about one chunk, however slow the
+   * link. Messages of the large message's topic wait for it, keeping each
+   * topic in order.
    */
-  drain(): boolean {
-    if (this.closed) return true;
-    while (!this.queue.isEmpty) {
-      if (!this.#mayWrite()) return false;
-      const frame = this.#ctx.builder.build(this.queue.take(this.#flow.maxFrameBytes));
-      this.#socket.send(frame.text);
-      this.#sentFrames++;
-      this.#sentMessages += frame.messages;
-      this.#sentGaps += frame.gaps;
-      this.#sentBytes += frame.bytes;
-      this.#ctx.onFrame(frame);
-      if (this.#sentBytes - this.#lastPingBytes >= this.#flow.maxInflightBytes / 4) {
-        this.ping(Date.now());
+  drain(): DrainResult {
+    if (this.closed) return "idle";
+    let chunkSent = false;
+    for (;;) {
+      const transfer = this.#transfers[0];
+      if (transfer !== undefined) {
+        if (this.#transfers.length === 1 && transfer.hold !== undefined) {
+          if (!this.#writeAround(transfer.hold)) return "blocked";
+          if (this.#transfers.length > 1) continue;
+        }
+        if (chunkSent) return "more";
+        if (!this.#mayWrite() || this.inflightBytes > this.#transferWindow) return "blocked";
+        this.#writeChunk(transfer);
+        chunkSent = true;
+        continue;
+      }
+      if (this.queue.isEmpty) return "idle";
+      if (!this.#mayWrite()) return "blocked";
+      const entries = this.queue.take(this.#batchBytes);
+      const frame = this.#ctx.builder.build(entries);
+      if (frame.bytes > this.#ctx.builder.chunkBytes) {
+        const topic = entries.length === 1 ? entries[0].message?.topic : undefined;
+        this.#startTransfer(frame, topic);
+      } else {
+        this.#write(frame);
       }
     }
+  }
+
+  /**
+   * Writes what may pass the chunked message under way.
+   *
+   * @returns false when flow control stopped it.
+   */
+  #writeAround(hold: TakeHold): boolean {
+    while (!this.queue.isEmpty) {
+      if (!this.#mayWrite()) return false;
+      const entries = this.queue.take(this.#batchBytes, hold);
+      if (entries.length === 0) return true;
+      const frame = this.#ctx.builder.build(entries);
+      if (frame.bytes > this.#ctx.builder.chunkBytes) {
+        // Rare (a MessagePack batch larger than its JSON): chunk it next, holding everything back.
+        this.#startTransfer(frame, undefined);
+        return true;
+      }
+      this.#write(frame);
+    }
     return true;
+  }
+
+  #startTransfer(frame: BuiltFrame, topic: string | undefined): void {
+    this.#transfers.push({
+      frames: this.#ctx.builder.chunk(frame),
+      next: 0,
+      hold: topic === undefined
+        ? undefined
+        : { topics: new Set([topic]), maxCost: this.#batchBytes },
+    });
+  }
+
+  /**
+   * Writes the next chunk: `chunked.start` goes with the first, `chunked.end`
+   * with the last; then a `ping`, whose `pong` lets the next chunk go.
+   */
+  #writeChunk(t: Transfer): void {
+    const last = t.frames.length - 1;
+    do this.#write(t.frames[t.next++]); while (t.next === 1 || t.next === last);
+    if (this.#sentBytes > this.#lastPingBytes) this.ping(Date.now());
+    if (t.next > last) {
+      this.#transfers.shift();
+      this.#ctx.onChunked(t.frames.length);
+    }
+  }
+
+  #write(frame: BuiltFrame): void {
+    const compressor = this.#compressor;
+    const payload = compressor === undefined ? undefined : compressor.deflate(frame);
+    if (payload === undefined) {
+      this.#socket.send(frame.text);
+    } else {
+      (this.#socket.sendDeflated as NonNullable<ServerSocket["sendDeflated"]>)(
+        payload,
+        typeof frame.text !== "string",
+      );
+      (compressor as FrameCompressor).sent(frame.bytes, payload.length);
+    }
+    this.#sentFrames++;
+    this.#sentMessages += frame.messages;
+    this.#sentGaps += frame.gaps;
+    this.#sentBytes += frame.bytes;
+    this.#ctx.onFrame(frame);
+    if (this.#sentBytes - this.#lastPingBytes >= this.#flow.maxInflightBytes / 4) {
+      this.ping(Date.now());
+    }
   }
 
   /**
@@ -207,9 +346,13 @@ export class ClientSession {
     return true;
   }
 
-  /** Queues a control frame (never dropped). */
+  /**
+   * Queues a control frame (never dropped), given as JSON text; a MessagePack
+   * session sends it re-encoded.
+   */
   pushControl(frame: string): void {
-    this.queue.pushControl(frame);
+    if (this.codec === "json") this.queue.pushControl(frame);
+    else this.queue.pushControl(this.#ctx.builder.codec.encode(JSON.parse(frame)));
   }
 
   /**
@@ -218,7 +361,9 @@ export class ClientSession {
    */
   ping(now: number): void {
     const id = this.#sentBytes;
-    this.#socket.send(encodePing(id));
+    this.#socket.send(
+      this.codec === "json" ? encodePing(id) : this.#ctx.builder.codec.encode({ type: "ping", id }),
+    );
     this.#pings.push({ id, at: now });
     this.#lastPingBytes = id;
     this.#lastPingAt = now;
@@ -287,6 +432,11 @@ export class ClientSession {
       blocked: this.#blocked,
       slow: this.slow,
       lastPongAgoMs: this.#lastPongAt === undefined ? null : now - this.#lastPongAt,
+      codec: this.codec,
+      deflate: this.#compressor !== undefined,
+      chunked: this.#transfers.length === 0
+        ? null
+        : { sent: this.#transfers[0].next, total: this.#transfers[0].frames.length },
     };
   }
 }

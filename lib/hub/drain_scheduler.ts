@@ -1,7 +1,10 @@
 /** Something with a queue to write out. */
 export interface Drainable {
-  /** Writes what flow control allows; true when nothing is left. */
-  drain(): boolean;
+  /**
+   * Writes what flow control allows: `"idle"` when nothing is left, `"blocked"`
+   * when flow control stopped it, `"more"` when it yields with more to send.
+   */
+  drain(): "idle" | "blocked" | "more";
   /** Set by the scheduler while the client waits in its dirty list. */
   drainScheduled: boolean;
 }
@@ -26,7 +29,9 @@ export interface DrainSchedulerOptions {
  * one task per turn (or per flush interval) drains them all, so a burst of
  * publishes becomes one frame per client. Clients stopped by flow control are
  * retried on a timer, never in the publish path, so no client waits for
- * another.
+ * another. A client that yields with more to send (a large message going out
+ * chunk by chunk) is drained again on the next run, after the event loop has
+ * taken in new publishes.
  */
 export class DrainScheduler<T extends Drainable> {
   readonly #flushMs: number;
@@ -58,6 +63,15 @@ export class DrainScheduler<T extends Drainable> {
     }
   }
 
+  /**
+   * Drains a client stopped by flow control on the next run instead of the
+   * next poll (its peer just confirmed bytes). Does nothing for other clients.
+   */
+  wake(client: T): void {
+    if (!this.#blocked.delete(client)) return;
+    this.mark(client);
+  }
+
   /** Forgets a client (it disconnected). */
   forget(client: T): void {
     this.#blocked.delete(client);
@@ -86,7 +100,9 @@ export class DrainScheduler<T extends Drainable> {
     for (const client of dirty) {
       client.drainScheduled = false;
       if (this.#blocked.size > 0 && this.#blocked.has(client)) continue;
-      if (!client.drain()) this.#blocked.add(client);
+      const result = client.drain();
+      if (result === "blocked") this.#blocked.add(client);
+      else if (result === "more") this.mark(client);
     }
     this.#armPoll();
   };
@@ -94,7 +110,10 @@ export class DrainScheduler<T extends Drainable> {
   #poll = (): void => {
     this.#pollTimer = undefined;
     for (const client of this.#blocked) {
-      if (client.drain()) this.#blocked.delete(client);
+      const result = client.drain();
+      if (result === "blocked") continue;
+      this.#blocked.delete(client);
+      if (result === "more") this.mark(client);
     }
     this.#armPoll();
   };

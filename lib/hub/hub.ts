@@ -21,19 +21,32 @@ import {
   encodeWelcome,
   utf8Length,
 } from "../protocol/encode.ts";
-import type { ClientFrame, SubscribeFrame } from "../protocol/frames.ts";
-import { parseClientFrame, type PublishInput } from "../protocol/parse.ts";
+import { type CodecName, decodeFrame } from "../protocol/codec.ts";
+import type { ChunkedFrame, ClientFrame, SubscribeFrame } from "../protocol/frames.ts";
+import {
+  parseClientFrame,
+  parseClientValue,
+  type PublishInput,
+  publishInputOf,
+} from "../protocol/parse.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
 import { isSystemTopic } from "../protocol/topic_name.ts";
 import type { GapRange } from "../queue/gap_range.ts";
 import type { SendQueueOptions } from "../queue/send_queue.ts";
 import type { ServerSocket } from "../transport/socket.ts";
-import { ClientSession, type ClientStats, type FlowOptions } from "./client_session.ts";
+import {
+  ClientSession,
+  type ClientStats,
+  type DrainContext,
+  type FlowOptions,
+} from "./client_session.ts";
 import { type Delivery, toDelivery } from "./delivery.ts";
 import { DrainScheduler } from "./drain_scheduler.ts";
+import { createDrainContexts } from "./drain_contexts.ts";
+import { InboundReassembly } from "./inbound_reassembly.ts";
+import type { CompressionStats, FrameCompressor } from "./frame_compressor.ts";
 import { Subscription } from "./subscription.ts";
 import { type SyncContext, syncSubscription } from "./topic_sync.ts";
-import { type BuiltFrame, FrameBuilder } from "./frame_builder.ts";
 import { HubCounters } from "./hub_counters.ts";
 import { NaiveBroadcaster } from "./naive_broadcaster.ts";
 
@@ -66,6 +79,20 @@ export interface HubOptions {
   publishLimiter?: KeyedRateLimiter;
   /** A fan-out slower than this is logged as a warning. @default {100} */
   slowFanoutMs?: number;
+  /**
+   * Frames larger than this go out in chunks (`chunked.*`) of at most this
+   * size; 0 sends every frame whole. Not used in naive mode.
+   * @default {65536}
+   */
+  chunkBytes?: number;
+  /** Largest chunked message a client may send. @default {4194304} */
+  maxMessageBytes?: number;
+  /** Most bytes of unfinished chunked messages held for all clients. @default {67108864} */
+  maxReassemblyBytes?: number;
+  /** A chunked message not finished within this many ms is dropped. @default {30000} */
+  reassemblyTimeoutMs?: number;
+  /** Compresses frames for clients that negotiated permessage-deflate. */
+  compressor?: FrameCompressor;
   /** Clock for publish timestamps, epoch ms with sub-ms precision. */
   now?: () => number;
 }
@@ -77,6 +104,8 @@ export interface HubSnapshot {
   topics: number;
   blockedClients: number;
   counters: ReturnType<HubCounters["toJSON"]>;
+  /** Present when frames are compressed. */
+  compression: CompressionStats | undefined;
 }
 
 const DEFAULT_FLOW: FlowOptions = {
@@ -112,7 +141,9 @@ export class Hub {
   readonly #now: () => number;
   readonly #scheduler: DrainScheduler<ClientSession>;
   readonly #naive: NaiveBroadcaster | undefined;
-  readonly #drainContext: { builder: FrameBuilder; onFrame: (f: BuiltFrame) => void };
+  readonly #drainContexts: Record<CodecName, DrainContext>;
+  readonly #compressor: FrameCompressor | undefined;
+  readonly #reassembly: InboundReassembly;
   readonly #clients = new Map<string, ClientSession>();
   readonly #subscribers = new Map<string, Set<ClientSession>>();
   readonly #deliveries = new WeakMap<Envelope, Delivery>();
@@ -145,12 +176,23 @@ export class Hub {
       : undefined;
     const counters = this.counters;
     const now = this.#now;
-    this.#drainContext = {
-      builder: new FrameBuilder(),
-      onFrame(frame) {
-        counters.frameSent(frame, now());
-      },
+    const onFrame: DrainContext["onFrame"] = (frame) => counters.frameSent(frame, now());
+    const onChunked: DrainContext["onChunked"] = (frames) => {
+      counters.chunkedSent++;
+      counters.chunkFramesSent += frames;
     };
+    this.#compressor = options.compressor;
+    this.#drainContexts = createDrainContexts({
+      chunkBytes: this.mode === "naive" ? 0 : options.chunkBytes ?? 64 << 10,
+      compressor: this.#compressor,
+      onFrame,
+      onChunked,
+    });
+    this.#reassembly = new InboundReassembly({
+      maxMessageBytes: options.maxMessageBytes,
+      maxReassemblyBytes: options.maxReassemblyBytes,
+      timeoutMs: options.reassemblyTimeoutMs,
+    });
     this.#bus.onMessage((env) => this.#fanOut(env));
     this.#bus.onGap((gap) => this.#busGap(gap));
     this.#bus.onEpochChange((epoch) => this.#epochChanged(epoch));
@@ -218,10 +260,11 @@ export class Hub {
    * Registers a new connection. Call from the engine's `onOpen`.
    *
    * @param topics topics to subscribe to at once (from `?topics=`).
+   * @param codec the wire format the client chose by subprotocol. @default {"json"}
    */
   connect(
     socket: ServerSocket,
-    info: { remote: string; topics?: string[]; permissions?: Permissions },
+    info: { remote: string; topics?: string[]; permissions?: Permissions; codec?: CodecName },
   ): ClientSession {
     const id = `c${(++this.#nextClient).toString(36)}-${crypto.randomUUID().slice(0, 6)}`;
     const session = new ClientSession(
@@ -230,7 +273,7 @@ export class Hub {
       socket,
       this.#flow,
       this.#queueOptions,
-      this.#drainContext,
+      this.#drainContexts[info.codec ?? "json"],
       info.permissions ?? PatternPermissions.open(`addr:${info.remote}`),
       this.#maxInboundRate,
     );
@@ -272,21 +315,56 @@ export class Hub {
       );
       return;
     }
-    if (typeof data !== "string") {
+    if (typeof data !== "string" && session.codec !== "msgpack") {
       this.#reject(
         session,
-        new ProtocolError("invalid_frame", "Binary frames are not accepted; send JSON text frames"),
+        new ProtocolError(
+          "invalid_frame",
+          "Binary frames are not accepted; send JSON text frames, or connect with the floodgate.v1.msgpack subprotocol",
+        ),
       );
       return;
     }
-    let frame: ClientFrame;
+    const frame = this.#parse(session, data);
+    if (frame === undefined) return;
+    if (frame.type.startsWith("chunked.")) this.#reassemble(session, frame as ChunkedFrame);
+    else this.#handle(session, frame);
+  }
+
+  /** Parses JSON text or MessagePack bytes; answers an `error` frame and returns undefined when invalid. */
+  #parse(session: ClientSession, data: string | Uint8Array): ClientFrame | undefined {
     try {
-      frame = parseClientFrame(data);
+      return typeof data === "string"
+        ? parseClientFrame(data)
+        : parseClientValue(decodeFrame(data));
     } catch (err) {
+      this.#reject(session, err);
+      return undefined;
+    }
+  }
+
+  /** Feeds a chunked frame to the session's assembler; handles the whole message once complete. */
+  #reassemble(session: ClientSession, frame: ChunkedFrame): void {
+    let whole: string | Uint8Array | undefined;
+    try {
+      whole = this.#reassembly.push(session, frame);
+    } catch (err) {
+      this.counters.chunkedRefused++;
       this.#reject(session, err);
       return;
     }
-    this.#handle(session, frame);
+    if (whole === undefined) return;
+    this.counters.chunkedReceived++;
+    const inner = this.#parse(session, whole);
+    if (inner === undefined) return;
+    if (inner.type.startsWith("chunked.")) {
+      this.#reject(
+        session,
+        new ProtocolError("invalid_frame", "A chunked message cannot itself be a chunked frame"),
+      );
+      return;
+    }
+    this.#handle(session, inner);
   }
 
   /** Forgets a connection the engine reports closed. Call from the engine's `onClose`. */
@@ -327,6 +405,7 @@ export class Hub {
       topics: this.#subscribers.size,
       blockedClients: this.#scheduler.blockedCount,
       counters: this.counters.toJSON(this.#clients.values()),
+      compression: this.#compressor?.stats(),
     };
   }
 
@@ -340,7 +419,7 @@ export class Hub {
     clearInterval(this.#heartbeatTimer);
     const until = Date.now() + deadlineMs;
     this.#scheduler.flushNow();
-    while (Date.now() < until && [...this.#clients.values()].some((s) => !s.queue.isEmpty)) {
+    while (Date.now() < until && [...this.#clients.values()].some((s) => !s.idle)) {
       for (const s of this.#clients.values()) s.drain();
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -403,9 +482,7 @@ export class Hub {
           );
           return;
         }
-        const input: PublishInput = { topic: frame.topic, data: frame.data };
-        if (frame.key !== undefined) input.key = frame.key;
-        this.publish([input]).then(
+        this.publish([publishInputOf(frame)]).then(
           ([env]) => {
             if (frame.id !== undefined) this.#control(session, encodeAck(frame.id, env.seq));
           },
@@ -418,6 +495,7 @@ export class Hub {
         return;
       case "pong":
         session.onPong(frame.id, Date.now());
+        this.#scheduler.wake(session);
         return;
     }
   }
@@ -594,6 +672,7 @@ export class Hub {
 
   #remove(session: ClientSession, code: number, reason: string, by: "server" | "peer"): void {
     session.closed = true;
+    session.reassembly?.clear();
     for (const topic of [...session.subscriptions.keys()]) this.#unsubscribe(session, topic);
     this.#clients.delete(session.id);
     this.#scheduler.forget(session);
@@ -621,7 +700,9 @@ export class Hub {
       if (beat === "dead") {
         this.counters.heartbeatTimeouts++;
         this.close(session, CloseCode.HeartbeatTimeout);
-      } else if (beat === "slow") {
+        continue;
+      }
+      if (beat === "slow") {
         this.counters.slowDisconnects++;
         this.#log.warn("client.slow", {
           clientId: session.id,
@@ -629,6 +710,11 @@ export class Hub {
           inflightBytes: session.inflightBytes,
         });
         this.close(session, CloseCode.SlowConsumer);
+        continue;
+      }
+      for (const err of this.#reassembly.expire(session, now)) {
+        this.counters.chunkedRefused++;
+        this.#reject(session, err);
       }
     }
   }

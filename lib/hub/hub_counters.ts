@@ -41,6 +41,9 @@ export class HubCounters {
   connections = 0;
   framesReceived = 0;
   oversizeFrames = 0;
+  /** Chunked messages received whole from clients, and refused (too large, malformed, expired). */
+  chunkedReceived = 0;
+  chunkedRefused = 0;
   errors = 0;
   slowDisconnects = 0;
   heartbeatTimeouts = 0;
@@ -55,6 +58,9 @@ export class HubCounters {
   framesSent = 0;
   bytesSent = 0;
   gapsSent = 0;
+  /** Chunk frames (`chunked.start`/`data`/`end`) written, and chunked messages completed. */
+  chunkFramesSent = 0;
+  chunkedSent = 0;
   /** Drops and coalesces of clients already gone. */
   droppedGone = 0;
   coalescedGone = 0;
@@ -162,6 +168,10 @@ export class HubCounters {
       framesReceived: this.framesReceived,
       errors: this.errors,
       oversizeFrames: this.oversizeFrames,
+      chunkFramesSent: this.chunkFramesSent,
+      chunkedSent: this.chunkedSent,
+      chunkedReceived: this.chunkedReceived,
+      chunkedRefused: this.chunkedRefused,
       slowDisconnects: this.slowDisconnects,
       heartbeatTimeouts: this.heartbeatTimeouts,
       resumes: this.resumes,

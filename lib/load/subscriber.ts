@@ -2,10 +2,12 @@
  * A load-testing subscriber: one WebSocket connection that checks every seq it
  * receives against the no-silent-loss contract and records end-to-end latency.
  * Fast subscribers use the platform WebSocket; slow and stalled ones read a raw
- * TCP socket at their own pace, so the server sees real backpressure.
+ * TCP socket at their own pace, so the server sees real backpressure. Chunked
+ * frames are reassembled (and timed) once whole; the codec is JSON.
  *
  * @module
  */
+import { ChunkAssembler } from "../protocol/chunk_assembler.ts";
 import type { ServerFrame } from "../protocol/frames.ts";
 import { LatencyHistogram, wallClockMs } from "./latency_histogram.ts";
 import { RawWebSocket } from "./raw_ws.ts";
@@ -68,6 +70,7 @@ export class Subscriber {
   #measureFrom: number;
   #clientId: string | undefined;
   #checkers = new Map<string, SequenceChecker>();
+  #chunks = new ChunkAssembler();
   #messages = 0;
   #frames = 0;
   #bytes = 0;
@@ -256,6 +259,20 @@ export class Subscriber {
       let n = 0;
       for (const item of frame.messages) n += this.#handleFrame(item, live);
       return n;
+    }
+    if (
+      frame.type === "chunked.start" || frame.type === "chunked.data" ||
+      frame.type === "chunked.end"
+    ) {
+      // A large frame in pieces: handled, and its latency measured, once whole.
+      let whole: string | Uint8Array | undefined;
+      try {
+        whole = this.#chunks.push(frame);
+      } catch {
+        this.#errors++;
+        return 0;
+      }
+      return typeof whole === "string" ? this.#handle(whole, live) : 0;
     }
     return this.#handleFrame(frame, live);
   }

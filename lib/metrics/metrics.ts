@@ -6,6 +6,7 @@
  */
 import client from "prom-client";
 import type { Bus } from "../bus/bus.ts";
+import type { CompressionStats } from "../hub/frame_compressor.ts";
 import type { Hub } from "../hub/hub.ts";
 
 /** A registry bound to one hub. */
@@ -33,7 +34,11 @@ type CounterKey =
   | "slowDisconnects"
   | "heartbeatTimeouts"
   | "resumes"
-  | "replayed";
+  | "replayed"
+  | "chunkedSent"
+  | "chunkFramesSent"
+  | "chunkedReceived"
+  | "chunkedRefused";
 
 const COUNTERS: readonly [CounterKey, string, string][] = [
   ["published", "floodgate_published_total", "Messages published"],
@@ -52,6 +57,52 @@ const COUNTERS: readonly [CounterKey, string, string][] = [
     "heartbeatTimeouts",
     "floodgate_heartbeat_timeouts_total",
     "Clients closed with 4009 heartbeat timeout",
+  ],
+  ["chunkedSent", "floodgate_chunked_messages_sent_total", "Frames sent to a client in chunks"],
+  ["chunkFramesSent", "floodgate_chunk_frames_sent_total", "chunked.start/data/end frames sent"],
+  [
+    "chunkedReceived",
+    "floodgate_chunked_messages_received_total",
+    "Chunked messages received whole from clients",
+  ],
+  [
+    "chunkedRefused",
+    "floodgate_chunked_messages_refused_total",
+    "Chunked messages from clients refused: too large, malformed or not finished in time",
+  ],
+];
+
+type CompressionKey = keyof CompressionStats;
+
+const COMPRESSION: readonly [CompressionKey, string, string, number][] = [
+  ["compressed", "floodgate_compression_frames_total", "Distinct frames compressed (once each)", 1],
+  ["inputBytes", "floodgate_compression_input_bytes_total", "Bytes fed to deflate", 1],
+  ["outputBytes", "floodgate_compression_output_bytes_total", "Bytes deflate produced", 1],
+  ["cpuMs", "floodgate_compression_cpu_seconds_total", "Time spent compressing", 1 / 1000],
+  ["framesSent", "floodgate_compressed_frames_sent_total", "Frames sent compressed", 1],
+  [
+    "sentRawBytes",
+    "floodgate_compressed_frames_raw_bytes_total",
+    "Uncompressed size of the frames sent compressed",
+    1,
+  ],
+  [
+    "sentWireBytes",
+    "floodgate_compressed_frames_wire_bytes_total",
+    "Compressed size of the frames sent compressed",
+    1,
+  ],
+  [
+    "skippedBudget",
+    "floodgate_compression_skipped_budget_total",
+    "Frames sent uncompressed because --compression-budget was spent",
+    1,
+  ],
+  [
+    "skippedNoGain",
+    "floodgate_compression_skipped_no_gain_total",
+    "Frames sent uncompressed because deflate did not shrink them",
+    1,
   ],
 ];
 
@@ -127,17 +178,29 @@ export function createMetrics(
       this.set(total);
     },
   });
-  for (const [key, name, help] of COUNTERS) {
+  const counter = (name: string, help: string, value: () => number) =>
     new client.Counter({
       name,
       help,
       registers: [registry],
       collect() {
         this.reset();
-        this.inc(snapshot.counters[key]);
+        this.inc(value());
       },
     });
+  for (const [key, name, help] of COUNTERS) counter(name, help, () => snapshot.counters[key]);
+  for (const [key, name, help, scale] of COMPRESSION) {
+    counter(name, help, () => (snapshot.compression?.[key] ?? 0) * scale);
   }
+  new client.Gauge({
+    name: "floodgate_compression_ratio",
+    help: "Uncompressed / compressed bytes of the frames compressed so far (0 before any)",
+    registers: [registry],
+    collect() {
+      const c = snapshot.compression;
+      this.set(c && c.outputBytes > 0 ? c.inputBytes / c.outputBytes : 0);
+    },
+  });
   new client.Counter({
     name: "floodgate_disconnects_total",
     help: "Client disconnects by close code",

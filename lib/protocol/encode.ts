@@ -9,6 +9,7 @@
 import type {
   ErrorFrame,
   GapReason,
+  MessageOp,
   PingFrame,
   PongFrame,
   SnapshotFrame,
@@ -21,6 +22,8 @@ export interface MessageFields {
   seq: number;
   key?: string;
   ts: number;
+  /** Absent for a whole value; see {@linkcode MessageOp}. */
+  op?: MessageOp;
   data: unknown;
 }
 
@@ -35,6 +38,7 @@ export interface MessageFields {
  * ```
  */
 export function encodeMessage(m: MessageFields): string {
+  if (m.op !== undefined) return JSON.stringify(messageObject(m));
   return m.key === undefined
     ? JSON.stringify({ type: "message", topic: m.topic, seq: m.seq, ts: m.ts, data: m.data })
     : JSON.stringify({
@@ -45,6 +49,28 @@ export function encodeMessage(m: MessageFields): string {
       ts: m.ts,
       data: m.data,
     });
+}
+
+/**
+ * The largest `gap` frame, in bytes: a 128-character topic, two 16-digit seqs
+ * and the longest reason come to 233 bytes of JSON (less in MessagePack).
+ */
+export const MAX_GAP_BYTES = 256;
+
+/**
+ * The `message` frame as an object, for codecs other than JSON text: `key`
+ * and `op` are undefined when absent, and a delete carries no `data`.
+ */
+export function messageObject(m: MessageFields): Record<string, unknown> {
+  return {
+    type: "message",
+    topic: m.topic,
+    seq: m.seq,
+    key: m.key,
+    ts: m.ts,
+    op: m.op,
+    data: m.op === "delete" ? undefined : m.data,
+  };
 }
 
 /** Encodes a `gap` frame for seqs `fromSeq..toSeq` inclusive. */

@@ -51,6 +51,12 @@ export interface SubscribedFrame {
   seq: number;
 }
 
+/**
+ * How a keyed message changes its key's state: absent, `data` replaces it; `"patch"`, `data` is
+ * a JSON Merge Patch (RFC 7396) to apply to it; `"delete"`, the key is removed (no `data`).
+ */
+export type MessageOp = "patch" | "delete";
+
 /** One published message. */
 export interface MessageFrame {
   type: "message";
@@ -61,8 +67,46 @@ export interface MessageFrame {
   key?: string;
   /** Publish time in epoch milliseconds, with sub-millisecond precision. */
   ts: number;
-  data: unknown;
+  /** Absent for a whole value; see {@linkcode MessageOp}. */
+  op?: MessageOp;
+  /** The value, or the merge patch when `op` is `"patch"`; absent when `op` is `"delete"`. */
+  data?: unknown;
 }
+
+/**
+ * Opens a chunked message: a frame larger than the chunk limit follows as
+ * `totalChunks` `chunked.data` frames and one `chunked.end`. Other frames may
+ * arrive between them.
+ */
+export interface ChunkedStartFrame {
+  type: "chunked.start";
+  /** Identifies the chunked message; unique within the connection while it is open. */
+  messageId: number;
+  totalChunks: number;
+  /** Size of the whole frame: UTF-8 bytes of its text, or bytes of its MessagePack. */
+  totalBytes: number;
+}
+
+/**
+ * One piece of a chunked message, `chunkIndex` 0, 1, 2, … in order. Joining
+ * every `data` in order gives the original frame: text pieces form its JSON
+ * text, byte pieces (MessagePack) its bytes.
+ */
+export interface ChunkedDataFrame {
+  type: "chunked.data";
+  messageId: number;
+  chunkIndex: number;
+  data: string | Uint8Array;
+}
+
+/** Closes a chunked message: the joined pieces are handled as one frame now. */
+export interface ChunkedEndFrame {
+  type: "chunked.end";
+  messageId: number;
+}
+
+/** The three frames of the chunked framing. */
+export type ChunkedFrame = ChunkedStartFrame | ChunkedDataFrame | ChunkedEndFrame;
 
 /** Seqs `fromSeq..toSeq` (inclusive) of `topic` will never be delivered to this client. */
 export interface GapFrame {
@@ -126,7 +170,8 @@ export type ServerFrame =
   | ErrorFrame
   | AckFrame
   | PingFrame
-  | PongFrame;
+  | PongFrame
+  | ChunkedFrame;
 
 /** Subscribe to topics; with `since`, resume each listed topic after that seq. */
 export interface SubscribeFrame {
@@ -144,12 +189,19 @@ export interface UnsubscribeFrame {
   topics: string[];
 }
 
-/** Publish one message to a topic. */
+/**
+ * Publish one message to a topic: `data` (a whole value), or, for a `key`,
+ * `patch` (a JSON Merge Patch object to apply to its state) or `delete: true`.
+ */
 export interface PublishFrame {
   type: "publish";
   topic: string;
-  data: unknown;
+  data?: unknown;
   key?: string;
+  /** A JSON Merge Patch (RFC 7396) for the key's state. Needs `key`. */
+  patch?: Record<string, unknown>;
+  /** Removes the key from the topic's state. Needs `key`. */
+  delete?: true;
   /** When present, the server answers with an `ack` (or an `error`) carrying it. */
   id?: string | number;
 }
@@ -160,4 +212,5 @@ export type ClientFrame =
   | UnsubscribeFrame
   | PublishFrame
   | PingFrame
-  | PongFrame;
+  | PongFrame
+  | ChunkedFrame;

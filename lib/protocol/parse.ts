@@ -1,12 +1,22 @@
-import type { ClientFrame, PublishFrame, SubscribeFrame } from "./frames.ts";
+import type {
+  ChunkedFrame,
+  ClientFrame,
+  MessageOp,
+  PublishFrame,
+  SubscribeFrame,
+} from "./frames.ts";
 import { ProtocolError } from "./protocol_error.ts";
 import { validateKey, validateTopic } from "./topic_name.ts";
 
-/** A message to publish, as accepted over HTTP and WebSocket. */
+/**
+ * A message to publish, as accepted over HTTP and WebSocket. With `op`
+ * `"patch"`, `data` is the merge patch; with `"delete"`, `data` is null.
+ */
 export interface PublishInput {
   topic: string;
   data: unknown;
   key?: string;
+  op?: MessageOp;
 }
 
 type Json = Record<string, unknown>;
@@ -21,7 +31,8 @@ function frameId(obj: Json): string | number | undefined {
 }
 
 /**
- * Validates one publish item (`{topic, data, key?}`).
+ * Validates one publish item: `{topic, data, key?}`, `{topic, key, patch}` (a
+ * JSON Merge Patch object) or `{topic, key, delete: true}`.
  *
  * @throws {ProtocolError} `invalid_frame` or `invalid_topic`, saying which field is wrong.
  *
@@ -43,12 +54,42 @@ export function parsePublishInput(value: unknown): PublishInput {
     throw new ProtocolError("invalid_topic", 'Missing "topic": say which topic to publish to');
   }
   validateTopic(value.topic);
-  if (!("data" in value)) {
-    throw new ProtocolError("invalid_frame", `Missing "data" in publish to "${value.topic}"`);
-  }
   if (value.key !== undefined) validateKey(value.key);
+  const kinds = ("data" in value ? 1 : 0) + ("patch" in value ? 1 : 0) +
+    ("delete" in value ? 1 : 0);
+  if (kinds !== 1) {
+    throw new ProtocolError(
+      "invalid_frame",
+      kinds === 0
+        ? `Missing "data" in publish to "${value.topic}"`
+        : `A publish to "${value.topic}" carries exactly one of "data", "patch" or "delete"`,
+    );
+  }
   const input: PublishInput = { topic: value.topic, data: value.data };
   if (value.key !== undefined) input.key = value.key as string;
+  if ("data" in value) return input;
+  if (input.key === undefined) {
+    throw new ProtocolError(
+      "invalid_frame",
+      `"patch" and "delete" change a key's state: add "key" to the publish to "${value.topic}"`,
+    );
+  }
+  if ("delete" in value) {
+    if (value.delete !== true) {
+      throw new ProtocolError("invalid_frame", '"delete" must be true');
+    }
+    input.op = "delete";
+    input.data = null;
+    return input;
+  }
+  if (!isObject(value.patch)) {
+    throw new ProtocolError(
+      "invalid_frame",
+      '"patch" must be a JSON object (RFC 7396 merge patch); to replace the whole value, send "data"',
+    );
+  }
+  input.op = "patch";
+  input.data = value.patch;
   return input;
 }
 
@@ -110,6 +151,15 @@ export function parseClientFrame(text: string): ClientFrame {
       `Frame is not valid JSON (starts with ${JSON.stringify(text.slice(0, 40))})`,
     );
   }
+  return parseClientValue(value);
+}
+
+/**
+ * Validates one decoded client frame (from JSON text or MessagePack).
+ *
+ * @throws {ProtocolError} as {@linkcode parseClientFrame} does.
+ */
+export function parseClientValue(value: unknown): ClientFrame {
   if (!isObject(value)) {
     throw new ProtocolError("invalid_frame", 'A frame must be a JSON object with a "type" field');
   }
@@ -139,10 +189,19 @@ function parseObject(value: Json, id: string | number | undefined): ClientFrame 
     case "unsubscribe":
       return { type: "unsubscribe", topics: parseTopicList(value, "unsubscribe") };
     case "publish": {
-      const frame: PublishFrame = { type: "publish", ...parsePublishInput(value) };
+      const input = parsePublishInput(value);
+      const frame: PublishFrame = { type: "publish", topic: input.topic };
+      if (input.key !== undefined) frame.key = input.key;
+      if (input.op === "patch") frame.patch = input.data as Record<string, unknown>;
+      else if (input.op === "delete") frame.delete = true;
+      else frame.data = input.data;
       if (id !== undefined) frame.id = id;
       return frame;
     }
+    case "chunked.start":
+    case "chunked.data":
+    case "chunked.end":
+      return parseChunked(value);
     case "ping":
     case "pong": {
       const pingId = value.id;
@@ -153,7 +212,68 @@ function parseObject(value: Json, id: string | number | undefined): ClientFrame 
         "unknown_type",
         `Unknown frame type ${
           JSON.stringify(value.type)?.slice(0, 40)
-        }; expected subscribe, unsubscribe, publish, ping or pong`,
+        }; expected subscribe, unsubscribe, publish, ping, pong or chunked.start/data/end`,
       );
   }
+}
+
+function count(obj: Json, field: string, min: number): number {
+  const n = obj[field];
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < min) {
+    throw new ProtocolError(
+      "invalid_frame",
+      `"${obj.type}" needs "${field}": an integer >= ${min}, got ${
+        JSON.stringify(n)?.slice(0, 40)
+      }`,
+    );
+  }
+  return n;
+}
+
+function parseChunked(value: Json): ChunkedFrame {
+  const messageId = count(value, "messageId", 0);
+  switch (value.type) {
+    case "chunked.start":
+      return {
+        type: "chunked.start",
+        messageId,
+        totalChunks: count(value, "totalChunks", 1),
+        totalBytes: count(value, "totalBytes", 0),
+      };
+    case "chunked.data": {
+      const data = value.data;
+      if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+        throw new ProtocolError(
+          "invalid_frame",
+          '"chunked.data" needs "data": a piece of the frame\'s text (or bytes, in MessagePack)',
+        );
+      }
+      return { type: "chunked.data", messageId, chunkIndex: count(value, "chunkIndex", 0), data };
+    }
+    default:
+      return { type: "chunked.end", messageId };
+  }
+}
+
+/**
+ * The {@linkcode PublishInput} a validated `publish` frame asks for.
+ *
+ * @example
+ * ```ts
+ * import { publishInputOf } from "./parse.ts";
+ * publishInputOf({ type: "publish", topic: "t", key: "k", patch: { a: 1 } });
+ * // { topic: "t", key: "k", op: "patch", data: { a: 1 } }
+ * ```
+ */
+export function publishInputOf(frame: PublishFrame): PublishInput {
+  const input: PublishInput = { topic: frame.topic, data: frame.data };
+  if (frame.key !== undefined) input.key = frame.key;
+  if (frame.patch !== undefined) {
+    input.op = "patch";
+    input.data = frame.patch;
+  } else if (frame.delete) {
+    input.op = "delete";
+    input.data = null;
+  }
+  return input;
 }

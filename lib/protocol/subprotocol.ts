@@ -1,8 +1,11 @@
 /** The WebSocket subprotocol of the JSON codec, version 1. */
 export const JSON_SUBPROTOCOL = "floodgate.v1.json";
 
-/** Subprotocols the server can speak, in order of preference. */
-export const SUBPROTOCOLS: readonly string[] = [JSON_SUBPROTOCOL];
+/** The WebSocket subprotocol of the MessagePack codec, version 1. */
+export const MSGPACK_SUBPROTOCOL = "floodgate.v1.msgpack";
+
+/** Subprotocols the server can speak. */
+export const SUBPROTOCOLS: readonly string[] = [JSON_SUBPROTOCOL, MSGPACK_SUBPROTOCOL];
 
 /**
  * Picks the subprotocol to accept from a `Sec-WebSocket-Protocol` offer: the
@@ -22,4 +25,12 @@ export function selectSubprotocol(offer: string | null | undefined): string | un
     if (SUBPROTOCOLS.includes(name)) return name;
   }
   return undefined;
+}
+
+/**
+ * The codec a selected subprotocol stands for: MessagePack for
+ * `floodgate.v1.msgpack`, JSON otherwise (also when none was selected).
+ */
+export function codecOf(protocol: string | undefined): "json" | "msgpack" {
+  return protocol === MSGPACK_SUBPROTOCOL ? "msgpack" : "json";
 }

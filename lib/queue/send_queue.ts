@@ -18,7 +18,8 @@
  *
  * @module
  */
-import type { GapReason } from "../protocol/frames.ts";
+import { MAX_GAP_BYTES } from "../protocol/encode.ts";
+import type { GapReason, MessageOp } from "../protocol/frames.ts";
 import { appendRanges, type GapRange } from "./gap_range.ts";
 
 /** What the queue needs to know of a message. */
@@ -26,8 +27,26 @@ export interface QueuedMessage {
   readonly topic: string;
   readonly seq: number;
   readonly key?: string;
+  /**
+   * A `"patch"` depends on the value before it, so neither it nor the messages
+   * of its key before it are coalesced away by later ones.
+   */
+  readonly op?: MessageOp;
   /** Encoded size in bytes, for the byte limit. */
   readonly bytes: number;
+}
+
+/**
+ * What {@linkcode SendQueue.take} leaves in the queue while a large message is
+ * being sent in chunks: the slots of `topics` (so each topic stays in order),
+ * slots costing more than `maxCost` (they need chunking too; their topic joins
+ * `topics`), and every control frame behind a held slot.
+ */
+export interface TakeHold {
+  /** Topics whose slots stay; grows with the topics of held slots. */
+  readonly topics: Set<string>;
+  /** Bytes a slot may cost (message plus its gap frames) to be taken. */
+  readonly maxCost: number;
 }
 
 /**
@@ -35,7 +54,8 @@ export interface QueuedMessage {
  * ranges to send before a message (or alone, when the message was removed).
  */
 export interface QueueEntry<M extends QueuedMessage> {
-  readonly control: string | undefined;
+  /** A control frame, encoded (JSON text or MessagePack bytes). */
+  readonly control: string | Uint8Array | undefined;
   readonly gaps: readonly GapRange[] | undefined;
   readonly message: M | undefined;
 }
@@ -89,7 +109,7 @@ export type QueueHealth = "ok" | "overflowing" | "slow";
 interface Slot<M extends QueuedMessage> extends QueueEntry<M> {
   /** A message; or undefined for a control frame or a gap-only slot. */
   message: M | undefined;
-  control: string | undefined;
+  control: string | Uint8Array | undefined;
   gaps: GapRange[] | undefined;
   /** The topic of a message or gap-only slot. */
   topic: string | undefined;
@@ -217,6 +237,11 @@ export class SendQueue<M extends QueuedMessage> {
     const message = slot.message;
     if (message === undefined || message.key === undefined) return 0;
     const id = `${message.topic}\u0000${message.key}`;
+    if (message.op === "patch") {
+      // A patch builds on what came before it: nothing up to it may be coalesced away.
+      this.#latestByKey.delete(id);
+      return 0;
+    }
     const older = this.#latestByKey.get(id);
     this.#latestByKey.set(id, slot);
     if (!older) return 0;
@@ -246,7 +271,7 @@ export class SendQueue<M extends QueuedMessage> {
   }
 
   /** Appends a control frame. Control frames are never removed by the ladder. */
-  pushControl(frame: string, bytes: number = frame.length): void {
+  pushControl(frame: string | Uint8Array, bytes: number = frame.length): void {
     this.#append(newSlot<M>(undefined, frame, undefined, bytes));
     this.#controls++;
   }
@@ -269,10 +294,13 @@ export class SendQueue<M extends QueuedMessage> {
   }
 
   /**
-   * Takes items for one frame, in order: gaps and messages up to `maxBytes`
-   * (at least one), stopping before a control frame; or a control frame alone.
+   * Takes items for one frame, in order: gaps and messages costing up to
+   * `maxBytes` (at least one; each gap range counts {@linkcode MAX_GAP_BYTES}),
+   * stopping before a control frame; or a control frame alone. With `hold`,
+   * takes around the slots it holds (see {@linkcode TakeHold}), possibly nothing.
    */
-  take(maxBytes: number): QueueEntry<M>[] {
+  take(maxBytes: number, hold?: TakeHold): QueueEntry<M>[] {
+    if (hold !== undefined) return this.#takeAround(maxBytes, hold);
     const out: QueueEntry<M>[] = [];
     let size = 0;
     while (this.#head < this.#slots.length) {
@@ -282,13 +310,49 @@ export class SendQueue<M extends QueuedMessage> {
         continue;
       }
       if (slot.control !== undefined && out.length > 0) break;
-      if (out.length > 0 && size + slot.bytes > maxBytes) break;
+      const cost = slot.gaps === undefined ? slot.bytes : costOf(slot);
+      if (out.length > 0 && size + cost > maxBytes) break;
       this.#head++;
       this.#consume(slot);
       out.push(slot);
       if (slot.control !== undefined) break;
-      size += slot.bytes;
+      size += cost;
     }
+    this.#afterTake();
+    return out;
+  }
+
+  #takeAround(maxBytes: number, hold: TakeHold): QueueEntry<M>[] {
+    const out: QueueEntry<M>[] = [];
+    let size = 0;
+    let held = false;
+    for (let i = this.#head; i < this.#slots.length; i++) {
+      const slot = this.#slots[i];
+      if (!slot.live) continue;
+      if (slot.control !== undefined) {
+        if (held || out.length > 0) break;
+        this.#consume(slot);
+        out.push(slot);
+        break;
+      }
+      const cost = costOf(slot);
+      const topic = slot.topic as string;
+      if (hold.topics.has(topic) || cost > hold.maxCost) {
+        hold.topics.add(topic);
+        held = true;
+        continue;
+      }
+      if (out.length > 0 && size + cost > maxBytes) break;
+      this.#consume(slot);
+      out.push(slot);
+      size += cost;
+    }
+    this.#skipDeadHead();
+    this.#afterTake();
+    return out;
+  }
+
+  #afterTake(): void {
     this.#compact();
     if (
       this.#fullSince !== undefined && this.#messages <= this.#maxMessages / 2 &&
@@ -296,7 +360,6 @@ export class SendQueue<M extends QueuedMessage> {
     ) {
       this.#fullSince = undefined;
     }
-    return out;
   }
 
   /**
@@ -456,9 +519,14 @@ export class SendQueue<M extends QueuedMessage> {
   }
 }
 
+/** What a slot adds to a frame: its message and an upper bound for each of its gap frames. */
+function costOf(slot: { bytes: number; gaps: GapRange[] | undefined }): number {
+  return slot.gaps === undefined ? slot.bytes : slot.bytes + slot.gaps.length * MAX_GAP_BYTES;
+}
+
 function newSlot<M extends QueuedMessage>(
   message: M | undefined,
-  control: string | undefined,
+  control: string | Uint8Array | undefined,
   topic: string | undefined,
   bytes: number,
 ): Slot<M> {

@@ -11,6 +11,14 @@ export interface ServerSocket {
   /** Queues one frame: a string goes out as a text frame, bytes as a binary frame. Never blocks. */
   send(frame: string | Uint8Array): void;
   /**
+   * Queues one message compressed by the caller (RFC 7692 permessage-deflate:
+   * raw DEFLATE, no context takeover, the final `00 00 ff ff` removed) with
+   * RSV1 set, as a text or binary frame. Present only when the connection
+   * negotiated permessage-deflate with `server_no_context_takeover`, so the
+   * same compressed bytes can go to every such client. Never blocks.
+   */
+  sendDeflated?(payload: Uint8Array, binary: boolean): void;
+  /**
    * Bytes handed to `send` that the engine has not yet written to the kernel.
    * Rises only once the kernel's socket buffers are full.
    */
@@ -33,6 +41,11 @@ export interface SocketHandlers {
 export interface UpgradeOptions {
   /** The subprotocol to accept (echoed in `Sec-WebSocket-Protocol`). */
   protocol?: string;
+  /**
+   * The server's bindings for this request (Hono's `c.env`); the `npm:ws`
+   * engine finds its `node:http` request there.
+   */
+  env?: unknown;
 }
 
 /** Turns an HTTP upgrade request into a WebSocket connection. */

@@ -2,8 +2,8 @@
  * A fake Floodgate for testing the load tester's own measurements: it speaks
  * the protocol (welcome, subscribed, message with ts, batch, gap, ping, ack)
  * over real sockets, but misbehaves on purpose and by a known amount: delays
- * each message, drops, duplicates, gaps or swaps given seqs, and closes clients
- * that leave its pings unanswered.
+ * each message, drops, duplicates, gaps or swaps given seqs, chunks large
+ * frames, and closes clients that leave its pings unanswered.
  */
 import {
   encodeAck,
@@ -14,6 +14,7 @@ import {
   encodeSubscribed,
   encodeWelcome,
 } from "../../lib/protocol/encode.ts";
+import { chunkText } from "../../lib/protocol/chunking.ts";
 
 /** How the fake misbehaves. */
 export interface FakeBehaviour {
@@ -31,6 +32,8 @@ export interface FakeBehaviour {
   stopAfter?: number;
   /** Wrap every message in a `batch` frame. */
   batch?: boolean;
+  /** Send frames larger than this as chunked frames (`chunked.start`, `.data` × n, `.end`). */
+  chunkBytes?: number;
   /** Send `ping {id}` every this many ms and close with 4008 a client that left one unanswered. */
   pingMs?: number;
 }
@@ -68,9 +71,14 @@ export async function withFakeServer(
   let nextClient = 0;
   let published = 0;
 
+  let nextChunked = 0;
   const send = (c: FakeClient, text: string) => {
     if (c.socket.readyState !== WebSocket.OPEN) return;
-    c.socket.send(b.batch ? encodeBatch([text]) : text);
+    const frame = b.batch ? encodeBatch([text]) : text;
+    const pieces = b.chunkBytes && frame.length > b.chunkBytes
+      ? chunkText(frame, ++nextChunked, b.chunkBytes)
+      : [frame];
+    for (const piece of pieces) c.socket.send(piece);
   };
   const deliver = (topic: string, seq: number, text: string) => {
     if (drop.has(seq) || (b.stopAfter !== undefined && seq > b.stopAfter)) return;

@@ -1,6 +1,11 @@
-/**
- * mulberry32: a small seeded PRNG, so every randomised test can be replayed by
- * its seed. It lives in lib/load/seeded_random.ts, where the load tester's
- * payload generators use it too.
- */
-export { seededRandom } from "../../lib/load/seeded_random.ts";
+/** mulberry32: a small seeded PRNG, so every randomised test can be replayed by its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

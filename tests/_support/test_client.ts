@@ -1,8 +1,17 @@
 /**
- * A real WebSocket client for tests: records every frame (batches unpacked),
- * answers server pings, and waits for conditions with a deadline.
+ * A real WebSocket client for tests: records every frame (batches unpacked,
+ * chunked messages reassembled), answers server pings, and waits for
+ * conditions with a deadline. Speaks JSON, or MessagePack when connected with
+ * the `floodgate.v1.msgpack` subprotocol.
  */
-import type { GapFrame, MessageFrame, ServerFrame } from "../../lib/protocol/frames.ts";
+import { ChunkAssembler } from "../../lib/protocol/chunk_assembler.ts";
+import { decodeFrame, msgpackCodec } from "../../lib/protocol/codec.ts";
+import type {
+  ChunkedFrame,
+  GapFrame,
+  MessageFrame,
+  ServerFrame,
+} from "../../lib/protocol/frames.ts";
 
 export interface TestClientOptions {
   /** Answer server pings with pongs. @default {true} */
@@ -11,8 +20,10 @@ export interface TestClientOptions {
 
 export class TestClient {
   readonly socket: WebSocket;
-  /** Every frame received, with batch elements unpacked in order. */
+  /** Every frame received, with batch elements unpacked and chunked messages reassembled, in order. */
   readonly frames: ServerFrame[] = [];
+  /** Every WebSocket frame as it arrived (chunked.* frames included, batches whole). */
+  readonly wire: { frame: ServerFrame; bytes: number }[] = [];
   /** WebSocket frames received (a batch counts once). */
   rawFrames = 0;
   /** Receive time (performance.timeOrigin + now) per message, same order as messages(). */
@@ -20,9 +31,12 @@ export class TestClient {
   readonly opened: Promise<void>;
   readonly closed: Promise<{ code: number; reason: string }>;
   #waiters = new Set<() => void>();
+  readonly #chunks = new ChunkAssembler();
+  readonly #msgpack = msgpackCodec();
 
   private constructor(url: string, options: TestClientOptions, protocols?: string | string[]) {
     this.socket = new WebSocket(url, protocols);
+    this.socket.binaryType = "arraybuffer";
     const answerPings = options.answerPings ?? true;
     this.opened = new Promise((resolve, reject) => {
       this.socket.onopen = () => resolve();
@@ -34,18 +48,32 @@ export class TestClient {
         this.#notify();
       };
     });
-    this.socket.onmessage = (e: MessageEvent<string>) => {
+    this.socket.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
       this.rawFrames++;
-      const frame = JSON.parse(e.data) as ServerFrame;
-      const now = performance.timeOrigin + performance.now();
-      const items = frame.type === "batch" ? frame.messages : [frame];
-      for (const item of items) {
-        this.frames.push(item);
-        if (item.type === "message") this.receivedAt.push(now);
-      }
-      if (frame.type === "ping" && answerPings) this.send({ type: "pong", id: frame.id });
+      const data = typeof e.data === "string" ? e.data : new Uint8Array(e.data);
+      const frame = decodeFrame(data) as ServerFrame;
+      this.wire.push({
+        frame,
+        bytes: typeof data === "string" ? new TextEncoder().encode(data).length : data.length,
+      });
+      this.#handle(frame, answerPings);
       this.#notify();
     };
+  }
+
+  #handle(frame: ServerFrame, answerPings: boolean): void {
+    if (frame.type.startsWith("chunked.")) {
+      const whole = this.#chunks.push(frame as ChunkedFrame);
+      if (whole !== undefined) this.#handle(decodeFrame(whole) as ServerFrame, answerPings);
+      return;
+    }
+    const now = performance.timeOrigin + performance.now();
+    const items = frame.type === "batch" ? frame.messages : [frame];
+    for (const item of items) {
+      this.frames.push(item);
+      if (item.type === "message") this.receivedAt.push(now);
+    }
+    if (frame.type === "ping" && answerPings) this.send({ type: "pong", id: frame.id });
   }
 
   /** Connects and waits for `welcome`. */
@@ -60,8 +88,12 @@ export class TestClient {
     return client;
   }
 
+  /** Sends a frame: a string as is; an object as JSON, or as MessagePack on a MessagePack connection. */
   send(frame: unknown): void {
-    this.socket.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+    if (typeof frame === "string") this.socket.send(frame);
+    else if (this.socket.protocol === "floodgate.v1.msgpack") {
+      this.socket.send(this.#msgpack.encode(frame as Record<string, unknown>));
+    } else this.socket.send(JSON.stringify(frame));
   }
 
   messages(topic?: string): MessageFrame[] {

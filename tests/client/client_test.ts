@@ -347,10 +347,10 @@ Deno.test("removing the last handler unsubscribes, but not a topic held by state
   });
 });
 
-Deno.test("asking for msgpack from a server without it falls back to JSON", async () => {
+Deno.test("asking for msgpack gets MessagePack frames from the server", async () => {
   await withServer({}, async (server) => {
     const { fg, got } = await subscribed(wsUrl(server), "t", { codec: "msgpack" });
-    assert.equal(fg.codec, "json");
+    assert.equal(fg.codec, "msgpack");
     await publish(server, { topic: "t", data: "hello" });
     await waitUntil(() => got.length === 1, 5000, "the message");
     await fg.close();

@@ -263,7 +263,11 @@ browserTest(
         const { seen, state, codec } = await result;
         assert.deepEqual(seen, ["s-1=busy", "s-2=busy"]);
         assert.deepEqual(Object.keys(state), ["s-1", "s-2"]);
-        assert.equal(codec, "json", "a server without MessagePack still accepts the browser");
+        assert.equal(
+          codec,
+          "msgpack",
+          "the browser asked for MessagePack and the server speaks it",
+        );
       });
     });
   },

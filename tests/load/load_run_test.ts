@@ -91,6 +91,26 @@ Deno.test("runLoad counts exactly the seqs a server drops, duplicates, gaps and 
   });
 });
 
+Deno.test("runLoad reassembles chunked messages and times them once whole", async () => {
+  await withFakeServer({ chunkBytes: 1024, delayMs: 100 }, async (server) => {
+    const r = await runLoad(config(server.url, { payloadBytes: 5000, latencyFrom: "ts" }));
+    const last = server.seqs.get(r.config.topic)!;
+    for (const c of r.clients) {
+      assert.deepEqual(c.counts, {
+        delivered: last,
+        gapped: 0,
+        missing: 0,
+        duplicates: 0,
+        outOfOrder: 0,
+        undelivered: 0,
+      });
+      assert.equal(c.errors, 0);
+      assert.ok(c.frames >= 2 + last * 7, `${c.frames} frames: every message in ≥ 7 pieces`);
+    }
+    assert.ok(r.latency.fast.p50 >= 100 && r.latency.fast.p50 < 200, `p50 ${r.latency.fast.p50}`);
+  });
+});
+
 Deno.test("runLoad counts what a server never sent after some seq as undelivered, not missing", async () => {
   await withFakeServer({ stopAfter: 10 }, async (server) => {
     const r = await runLoad(config(server.url, { settleMs: 300 }));

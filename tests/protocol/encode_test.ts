@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { encodeBatch, encodeGap, encodeMessage, utf8Length } from "../../lib/protocol/encode.ts";
+import {
+  encodeBatch,
+  encodeGap,
+  encodeMessage,
+  MAX_GAP_BYTES,
+  utf8Length,
+} from "../../lib/protocol/encode.ts";
 
 Deno.test("encodeMessage produces a frame that parses back to the same fields", () => {
   const text = encodeMessage({ topic: "t", seq: 3, key: "k", ts: 12.5, data: { a: [1, "é"] } });
@@ -27,4 +33,33 @@ Deno.test("utf8Length matches TextEncoder for every kind of character", () => {
   for (const s of samples) {
     assert.equal(utf8Length(s), new TextEncoder().encode(s).length, JSON.stringify(s));
   }
+});
+
+Deno.test("MAX_GAP_BYTES bounds the largest gap frame", () => {
+  const longest = encodeGap(
+    "t".repeat(128),
+    Number.MAX_SAFE_INTEGER,
+    Number.MAX_SAFE_INTEGER,
+    "history_exceeded",
+  );
+  assert.ok(utf8Length(longest) <= MAX_GAP_BYTES, `${utf8Length(longest)} bytes`);
+});
+
+Deno.test("encodeMessage marks patches and deletes with op, and a delete carries no data", () => {
+  const patch = JSON.parse(
+    encodeMessage({ topic: "t", seq: 2, key: "k", ts: 1, op: "patch", data: { a: null } }),
+  );
+  assert.deepEqual(patch, {
+    type: "message",
+    topic: "t",
+    seq: 2,
+    key: "k",
+    ts: 1,
+    op: "patch",
+    data: { a: null },
+  });
+  const del = JSON.parse(
+    encodeMessage({ topic: "t", seq: 3, key: "k", ts: 1, op: "delete", data: null }),
+  );
+  assert.deepEqual(del, { type: "message", topic: "t", seq: 3, key: "k", ts: 1, op: "delete" });
 });

@@ -30,7 +30,7 @@ function runScenario(seed: number): { delivered: number; gapped: number } {
   const lastSeq = new Map<string, number>();
   const next = new Map<string, number>(topics.map((t) => [t, 1]));
   const controlsSent: string[] = [];
-  const controlsSeen: string[] = [];
+  const controlsSeen: (string | Uint8Array)[] = [];
   let delivered = 0;
   let gapped = 0;
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type QueueEntry, SendQueue } from "../../lib/queue/send_queue.ts";
+import { SendQueue } from "../../lib/queue/send_queue.ts";
+import { describe } from "../_support/queue_entries.ts";
 
 interface Msg {
   topic: string;
@@ -14,17 +15,6 @@ const msg = (topic: string, seq: number, key?: string, bytes = 10): Msg => ({
   key,
   bytes,
 });
-
-/** A compact picture of taken entries: "t1" for a message, "gap t:1-2 dropped" for a gap. */
-function describe(entries: QueueEntry<Msg>[]): string[] {
-  const out: string[] = [];
-  for (const e of entries) {
-    if (e.control !== undefined) out.push(`control ${e.control}`);
-    for (const g of e.gaps ?? []) out.push(`gap ${g.topic}:${g.fromSeq}-${g.toSeq} ${g.reason}`);
-    if (e.message) out.push(`${e.message.topic}${e.message.seq}`);
-  }
-  return out;
-}
 
 Deno.test("SendQueue sends everything in order while within limits", () => {
   const q = new SendQueue<Msg>({ maxMessages: 10 });

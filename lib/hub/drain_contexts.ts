@@ -1,0 +1,43 @@
+import { MIN_CHUNK_BYTES } from "../protocol/chunking.ts";
+import { type CodecName, createCodec } from "../protocol/codec.ts";
+import type { DrainContext } from "./client_session.ts";
+import { FrameBuilder } from "./frame_builder.ts";
+import type { FrameCompressor } from "./frame_compressor.ts";
+
+/** Options of {@linkcode createDrainContexts}. */
+export interface DrainContextsOptions {
+  /** Frames larger than this go out in chunks; 0 (or `Infinity`) sends them whole. */
+  chunkBytes: number;
+  compressor: FrameCompressor | undefined;
+  onFrame: DrainContext["onFrame"];
+  onChunked: DrainContext["onChunked"];
+}
+
+/**
+ * One {@linkcode DrainContext} per codec, sharing the chunk limit, the
+ * compressor and one sequence of chunked-message ids.
+ *
+ * @throws {RangeError} when `chunkBytes` is neither 0 nor at least {@linkcode MIN_CHUNK_BYTES}.
+ */
+export function createDrainContexts(
+  options: DrainContextsOptions,
+): Record<CodecName, DrainContext> {
+  const { chunkBytes, compressor, onFrame, onChunked } = options;
+  if (chunkBytes !== 0 && !(chunkBytes >= MIN_CHUNK_BYTES)) {
+    throw new RangeError(
+      `chunkBytes must be 0 (off) or at least ${MIN_CHUNK_BYTES}, got ${chunkBytes}`,
+    );
+  }
+  let messageId = 0;
+  const context = (codec: CodecName): DrainContext => ({
+    builder: new FrameBuilder({
+      codec: createCodec(codec),
+      chunkBytes: chunkBytes === 0 ? Infinity : chunkBytes,
+      nextMessageId: () => ++messageId,
+    }),
+    compressor,
+    onFrame,
+    onChunked,
+  });
+  return { json: context("json"), msgpack: context("msgpack") };
+}

@@ -1,0 +1,153 @@
+/**
+ * Wire codecs, chosen per connection by WebSocket subprotocol (`subprotocol.ts`):
+ * `floodgate.v1.json` (the default; text frames) or `floodgate.v1.msgpack`
+ * (binary frames, MessagePack via `npm:@msgpack/msgpack`). Both carry the same
+ * frame objects. A codec encodes messages, joins already-encoded frames into a
+ * `batch` without decoding them, and splits large frames into chunks.
+ *
+ * @module
+ */
+import { decode as msgpackDecode, Encoder } from "@msgpack/msgpack";
+import { chunkBinary, chunkText } from "./chunking.ts";
+import { concatBytes } from "./bytes.ts";
+import {
+  encodeBatch,
+  encodeGap,
+  encodeMessage,
+  type MessageFields,
+  messageObject,
+  utf8Length,
+} from "./encode.ts";
+import type { GapReason } from "./frames.ts";
+import { ProtocolError } from "./protocol_error.ts";
+import { JSON_SUBPROTOCOL, MSGPACK_SUBPROTOCOL } from "./subprotocol.ts";
+
+/** A frame as sent: JSON text or MessagePack bytes. */
+export type EncodedFrame = string | Uint8Array;
+
+/** Names of the codecs. */
+export type CodecName = "json" | "msgpack";
+
+/** Encodes and decodes frames of one wire format. */
+export interface Codec {
+  readonly name: CodecName;
+  /** The subprotocol that selects it. */
+  readonly subprotocol: string;
+  /** Encodes any frame object. */
+  encode(frame: Record<string, unknown>): EncodedFrame;
+  /** Encodes a `message` frame (the hot path). */
+  encodeMessage(m: MessageFields): EncodedFrame;
+  /** Encodes a `gap` frame. */
+  encodeGap(topic: string, fromSeq: number, toSeq: number, reason: GapReason): EncodedFrame;
+  /** Joins encoded `message`/`gap` frames into one `batch` frame without decoding them. */
+  encodeBatch(parts: readonly EncodedFrame[]): EncodedFrame;
+  /** A `batch` frame's size is at most `batchOverhead` + the sum of (part size + `batchPerPart`). */
+  readonly batchOverhead: number;
+  readonly batchPerPart: number;
+  /** Bytes of a frame on the wire (before compression). */
+  byteLength(frame: EncodedFrame): number;
+  /** Splits a frame into `[chunked.start, chunked.data…, chunked.end]`, none over `maxBytes`. */
+  chunk(frame: EncodedFrame, messageId: number, maxBytes: number): EncodedFrame[];
+}
+
+function jsonText(frame: EncodedFrame): string {
+  if (typeof frame !== "string") throw new TypeError("The JSON codec only handles text frames");
+  return frame;
+}
+
+/** The JSON codec: the existing text framing of `encode.ts`. */
+export function jsonCodec(): Codec {
+  return {
+    name: "json",
+    subprotocol: JSON_SUBPROTOCOL,
+    encode: (frame) => JSON.stringify(frame),
+    encodeMessage,
+    encodeGap,
+    encodeBatch: (parts) => encodeBatch(parts as readonly string[]),
+    batchOverhead: 30,
+    batchPerPart: 1,
+    byteLength: (frame) => typeof frame === "string" ? utf8Length(frame) : frame.length,
+    chunk: (frame, messageId, maxBytes) => chunkText(jsonText(frame), messageId, maxBytes),
+  };
+}
+
+// {"type":"batch","messages":[ as a fixmap of 2, three fixstrs, then the array header.
+const BATCH_HEAD = new Uint8Array([
+  0x82,
+  0xa4,
+  ...new TextEncoder().encode("type"),
+  0xa5,
+  ...new TextEncoder().encode("batch"),
+  0xa8,
+  ...new TextEncoder().encode("messages"),
+]);
+
+function msgpackBatch(parts: readonly Uint8Array[]): Uint8Array {
+  const n = parts.length;
+  const header = n < 16 ? [0x90 | n] : n < 0x10000 ? [0xdc, n >> 8, n & 0xff] : [
+    0xdd,
+    (n >>> 24) & 0xff,
+    (n >>> 16) & 0xff,
+    (n >>> 8) & 0xff,
+    n & 0xff,
+  ];
+  return concatBytes([BATCH_HEAD, new Uint8Array(header), ...parts]);
+}
+
+function binary(frame: EncodedFrame): Uint8Array {
+  if (typeof frame === "string") throw new TypeError("The MessagePack codec only handles bytes");
+  return frame;
+}
+
+/**
+ * The MessagePack codec. Frames are maps with the same fields as in JSON;
+ * `undefined` fields are left out, as `JSON.stringify` does.
+ */
+export function msgpackCodec(): Codec {
+  const encoder = new Encoder({ ignoreUndefined: true });
+  const encode = (frame: Record<string, unknown>) => encoder.encode(frame);
+  return {
+    name: "msgpack",
+    subprotocol: MSGPACK_SUBPROTOCOL,
+    encode,
+    encodeMessage: (m) => encoder.encode(messageObject(m)),
+    encodeGap: (topic, fromSeq, toSeq, reason) =>
+      encoder.encode({ type: "gap", topic, fromSeq, toSeq, reason }),
+    encodeBatch: (parts) => msgpackBatch(parts.map(binary)),
+    batchOverhead: BATCH_HEAD.length + 5,
+    batchPerPart: 0,
+    byteLength: (frame) => typeof frame === "string" ? utf8Length(frame) : frame.length,
+    chunk: (frame, messageId, maxBytes) => chunkBinary(binary(frame), messageId, maxBytes, encode),
+  };
+}
+
+/** Creates the codec called `name`. */
+export function createCodec(name: CodecName): Codec {
+  return name === "msgpack" ? msgpackCodec() : jsonCodec();
+}
+
+/**
+ * Decodes one inbound frame: text as JSON, bytes as MessagePack.
+ *
+ * @throws {ProtocolError} `bad_json` when it does not decode.
+ */
+export function decodeFrame(data: string | Uint8Array): unknown {
+  if (typeof data === "string") {
+    try {
+      return JSON.parse(data);
+    } catch {
+      throw new ProtocolError(
+        "bad_json",
+        `Frame is not valid JSON (starts with ${JSON.stringify(data.slice(0, 40))})`,
+      );
+    }
+  }
+  try {
+    return msgpackDecode(data);
+  } catch (err) {
+    throw new ProtocolError(
+      "bad_json",
+      `Binary frame is not valid MessagePack (${(err as Error).message.slice(0, 80)})`,
+    );
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * The `npm:ws` engine on `node:http`: negotiates permessage-deflate (RFC 7692),
+ * which the native engine cannot. Hono stays the HTTP app: plain requests go
+ * through `@hono/node-server`'s request listener, and upgrade requests run the
+ * same app, whose `/ws` route calls {@linkcode WsUpgrader.upgrade}.
+ *
+ * @module
+ */
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { STATUS_CODES } from "node:http";
+// @ts-types="npm:@types/ws@^8.18.1"
+import * as wsModule from "ws";
+import type { ServerSocket, SocketHandlers, UpgradeOptions, Upgrader } from "./socket.ts";
+
+/** How the `ws` engine compresses. */
+export type WsCompression = "off" | "deflate" | "deflate-per-socket";
+
+/** Options of {@linkcode WsUpgrader}. */
+export interface WsUpgraderOptions {
+  /**
+   * `"deflate"`: negotiate permessage-deflate with `server_no_context_takeover`
+   * and send frames compressed by the hub, once per broadcast
+   * (`sendDeflated`); `"deflate-per-socket"`: let `ws` compress every send per
+   * connection with context takeover (for comparison); `"off"`: no compression.
+   * @default {"deflate"}
+   */
+  compression?: WsCompression;
+  /** Largest inbound message; larger closes with 1009. @default {1048576} */
+  maxPayload?: number;
+  /** For `"deflate-per-socket"`: ws's threshold and zlib level. */
+  threshold?: number;
+  level?: number;
+}
+
+/** The bindings this engine gives the app for an upgrade request (`c.env`). */
+export interface WsUpgradeEnv {
+  incoming: IncomingMessage;
+  /** Same shape as `Deno.serve`'s, so the app finds the peer address either way. */
+  remoteAddr: { hostname: string; port: number };
+}
+
+interface PendingUpgrade {
+  protocol: string | undefined;
+  handlers: SocketHandlers;
+}
+
+type WebSocket = wsModule.WebSocket;
+const { WebSocketServer } = wsModule;
+
+/**
+ * What of `ws` the pre-compressed path uses beyond its typed API: the public
+ * `Sender.frame` (not in `@types/ws`) and a socket's `_sender.sendFrame`, the
+ * call `ws.send` ends in. Both are unchanged across ws 8; the deflate tests
+ * catch a change.
+ */
+interface FrameOptions {
+  fin: boolean;
+  rsv1: boolean;
+  opcode: number;
+  mask: boolean;
+  readOnly: boolean;
+}
+const { Sender } = wsModule as unknown as {
+  Sender: { frame(data: Uint8Array, options: FrameOptions): unknown[] };
+};
+interface WsInternals {
+  _sender: { sendFrame(list: unknown[]): void };
+}
+
+/**
+ * Upgrades through `npm:ws`. Call {@linkcode WsUpgrader.attach} on the
+ * `node:http` server first.
+ *
+ * @example
+ * ```ts ignore
+ * const upgrader = new WsUpgrader({ compression: "deflate" });
+ * const server = http.createServer(getRequestListener(app.fetch));
+ * upgrader.attach(server, app.fetch);
+ * ```
+ */
+export class WsUpgrader implements Upgrader {
+  readonly name: string;
+  readonly #compression: WsCompression;
+  readonly #wss: wsModule.WebSocketServer;
+  readonly #pending = new WeakMap<IncomingMessage, PendingUpgrade>();
+
+  constructor(options: WsUpgraderOptions = {}) {
+    this.#compression = options.compression ?? "deflate";
+    this.name = this.#compression === "off" ? "ws" : `ws+${this.#compression}`;
+    const perSocket = this.#compression === "deflate-per-socket";
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayload ?? 1 << 20,
+      perMessageDeflate: this.#compression === "off" ? false : {
+        // Compress-once needs every message compressed from a fresh state.
+        serverNoContextTakeover: !perSocket,
+        // Inbound messages need no per-connection inflate window kept between them.
+        clientNoContextTakeover: true,
+        threshold: options.threshold ?? 1024,
+        zlibDeflateOptions: { level: options.level ?? 6 },
+      },
+      handleProtocols: (_offered: Set<string>, request: IncomingMessage) =>
+        this.#pending.get(request)?.protocol ?? false,
+    });
+  }
+
+  /**
+   * Serves WebSocket upgrades on `server`: each upgrade request runs `fetch`
+   * (the Hono app) with {@linkcode WsUpgradeEnv} bindings; when the route
+   * called {@linkcode WsUpgrader.upgrade}, the handshake completes, otherwise
+   * the app's answer (e.g. 400) is written and the socket closed.
+   */
+  attach(
+    server: Server,
+    fetch: (request: Request, env: WsUpgradeEnv) => Response | Promise<Response>,
+  ): void {
+    server.on("upgrade", async (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on("error", () => {});
+      const env: WsUpgradeEnv = {
+        incoming,
+        remoteAddr: {
+          hostname: incoming.socket.remoteAddress ?? "unknown",
+          port: incoming.socket.remotePort ?? 0,
+        },
+      };
+      let status = 500;
+      try {
+        status = (await fetch(toRequest(incoming), env)).status;
+      } catch {
+        // answered with 500 below
+      }
+      const pending = this.#pending.get(incoming);
+      if (!pending || socket.destroyed) {
+        this.#pending.delete(incoming);
+        if (!socket.destroyed) {
+          socket.end(
+            `HTTP/1.1 ${status} ${
+              STATUS_CODES[status] ?? ""
+            }\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+          );
+        }
+        return;
+      }
+      this.#wss.handleUpgrade(incoming, socket, head, (ws: WebSocket) => {
+        this.#pending.delete(incoming);
+        this.#open(ws, pending.handlers);
+      });
+    });
+    server.on("close", () => this.#wss.close());
+  }
+
+  upgrade(_request: Request, options: UpgradeOptions, handlers: SocketHandlers): Response {
+    const incoming = (options.env as Partial<WsUpgradeEnv> | undefined)?.incoming;
+    if (!incoming) {
+      throw new TypeError("WsUpgrader.upgrade needs a request served through WsUpgrader.attach");
+    }
+    this.#pending.set(incoming, { protocol: options.protocol, handlers });
+    // Only the status matters: the upgrade listener completes the handshake itself.
+    return new Response(null, { status: 200 });
+  }
+
+  #open(ws: WebSocket, handlers: SocketHandlers): void {
+    const compressEach = this.#compression === "deflate-per-socket";
+    const socket: ServerSocket = {
+      send(frame) {
+        if (ws.readyState !== 1) return;
+        ws.send(frame, { binary: typeof frame !== "string", compress: compressEach });
+      },
+      get bufferedAmount() {
+        return ws.bufferedAmount;
+      },
+      close(code, reason) {
+        if (ws.readyState < 2) ws.close(code, reason);
+      },
+    };
+    if (this.#compression === "deflate" && ws.extensions.includes("permessage-deflate")) {
+      // ws compresses per socket only; a frame compressed once goes out as is, RSV1 set.
+      const sender = (ws as unknown as WsInternals)._sender;
+      socket.sendDeflated = (payload, binary) => {
+        if (ws.readyState !== 1) return;
+        sender.sendFrame(
+          Sender.frame(payload, {
+            fin: true,
+            rsv1: true,
+            opcode: binary ? 2 : 1,
+            mask: false,
+            readOnly: false,
+          }),
+        );
+      };
+    }
+    let closed = false;
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      handlers.onMessage(
+        isBinary
+          ? new Uint8Array(data.buffer, data.byteOffset, data.length)
+          : data.toString("utf8"),
+      );
+    });
+    ws.on("close", (code: number, reason: Buffer) => {
+      if (closed) return;
+      closed = true;
+      handlers.onClose(code, reason.toString());
+    });
+    ws.on("error", () => {
+      // A close event follows.
+    });
+    handlers.onOpen(socket);
+  }
+}
+
+function toRequest(incoming: IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(incoming.headers)) {
+    if (value === undefined) continue;
+    headers.append(key, Array.isArray(value) ? value.join(", ") : value);
+  }
+  return new Request(`http://${incoming.headers.host ?? "localhost"}${incoming.url ?? "/"}`, {
+    headers,
+  });
+}
