@@ -43,7 +43,7 @@ export interface LoadConfig {
   jitterMs: number;
   /** Slow subscribers stop reading altogether instead. */
   stall: boolean;
-  /** Topic name (with `topics` > 1, `<topic>-0` … `<topic>-<n-1>`). */
+  /** Topic name (with `topics` > 1, `<topic>-0` … `<topic>-<n-1>`; tab trees go to `<topic>.tabs`). */
   topic: string;
   /** Number of topics; publisher `p` publishes to topic `p % topics`, subscribers take all. */
   topics: number;
@@ -133,11 +133,26 @@ export function redactedConfig(config: LoadConfig): LoadConfig {
   return { ...config, headers, token: config.token === undefined ? undefined : "***" };
 }
 
-/** The topics of a run. */
-export function topicsOf(config: LoadConfig): string[] {
+/** The topics the publishers spread over: `topic`, or `<topic>-0` … `<topic>-<n-1>`. */
+export function publishTopicsOf(config: LoadConfig): string[] {
   return config.topics <= 1
     ? [config.topic]
     : Array.from({ length: config.topics }, (_, i) => `${config.topic}-${i}`);
+}
+
+/**
+ * The topic of the large tab-tree states, `<topic>.tabs`: their own, as a
+ * terminal app's layout sync is apart from its session updates, so what a
+ * large message does to the small ones of other topics shows.
+ */
+export function treeTopicOf(config: LoadConfig): string {
+  return `${config.topic}.tabs`;
+}
+
+/** Every topic of a run (each subscriber takes them all). */
+export function topicsOf(config: LoadConfig): string[] {
+  const topics = publishTopicsOf(config);
+  return config.largeBytes > 0 ? [...topics, treeTopicOf(config)] : topics;
 }
 
 /** Messages per second each subscriber should receive (it takes every topic). */

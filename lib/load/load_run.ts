@@ -15,7 +15,9 @@ import {
   expectedPerClient,
   type LoadConfig,
   publishHeadersOf,
+  publishTopicsOf,
   topicsOf,
+  treeTopicOf,
   wsUrlOf,
 } from "./load_config.ts";
 import type { LoadResult, TimelinePoint } from "./load_result.ts";
@@ -121,16 +123,13 @@ async function startPublishers(
   }
   if (config.largeBytes > 0) {
     const tree = tabTree(config.largeBytes);
+    const treeTopic = treeTopicOf(config);
     publishers.push(
       new Publisher({
         ...common,
         rate: config.largeRate,
         transport: await transport(),
-        makeItem: (i) => ({
-          topic: topics[i % topics.length],
-          key: "layout",
-          data: stampTree(tree, i),
-        }),
+        makeItem: (i) => ({ topic: treeTopic, key: "layout", data: stampTree(tree, i) }),
       }),
     );
   }
@@ -243,7 +242,12 @@ export async function runLoad(config: LoadConfig, options: RunOptions = {}): Pro
 
   // Publish and warm up.
   const requestLatency = new LatencyHistogram();
-  const publishers = await startPublishers(config, topics, wsUrl, requestLatency);
+  const publishers = await startPublishers(
+    config,
+    publishTopicsOf(config),
+    wsUrl,
+    requestLatency,
+  );
   const warmupStart = performance.now();
   while (performance.now() - warmupStart < config.warmupSeconds * 1000) {
     if (options.signal?.aborted) break;

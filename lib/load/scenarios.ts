@@ -25,7 +25,7 @@ function sessions(sessions: number, events: number, clients: number): Scenario {
   return {
     description: `${sessions} sessions × ${events} events/s → ${clients} dashboard client${
       clients > 1 ? "s" : ""
-    }, ${sessions * events} msgs/s per client (session updates, ~1.7 KB)`,
+    }, ${sessions * events} msgs/s per client (session updates, ~2 KB)`,
     config: {
       publishers: sessions,
       rate: events,
@@ -94,7 +94,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   },
   "large-payload": {
     description:
-      "424 KB tab-tree states (2/s) among session updates (5 sessions × 5/s) to 20 clients",
+      "424 KB tab-tree states (2/s, topic <topic>.tabs) beside session updates (5 sessions × 5/s) to 20 clients",
     config: {
       publishers: 5,
       rate: 5,

@@ -3,6 +3,7 @@ import {
   defaultConfig,
   expectedPerClient,
   publishHeadersOf,
+  publishTopicsOf,
   redactedConfig,
   topicsOf,
   validateConfig,
@@ -38,6 +39,8 @@ Deno.test("topicsOf and expectedPerClient follow publishers, topics and large st
   const config = { ...defaultConfig(), topic: "t", publishers: 4, rate: 5, topics: 3 };
   assert.deepEqual(topicsOf(config), ["t-0", "t-1", "t-2"]);
   assert.deepEqual(topicsOf({ ...config, topics: 1 }), ["t"]);
+  assert.deepEqual(topicsOf({ ...config, topics: 1, largeBytes: 424_000 }), ["t", "t.tabs"]);
+  assert.deepEqual(publishTopicsOf({ ...config, largeBytes: 424_000 }), ["t-0", "t-1", "t-2"]);
   assert.equal(expectedPerClient(config), 20);
   assert.equal(expectedPerClient({ ...config, largeBytes: 424_000, largeRate: 2 }), 22);
 });
