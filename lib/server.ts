@@ -237,7 +237,8 @@ function serveDeno(app: Hono, settings: Settings): Listener {
 
 /** `node:http` with Hono through `@hono/node-server`, and the `ws` engine on its upgrades. */
 async function serveNode(app: Hono, upgrader: WsUpgrader, settings: Settings): Promise<Listener> {
-  const server = createServer(getRequestListener(app.fetch));
+  // Keep the platform's own Request and Response: the listener would otherwise replace them globally.
+  const server = createServer(getRequestListener(app.fetch, { overrideGlobalObjects: false }));
   upgrader.attach(server, (request, env) => app.fetch(request, env));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -17,11 +17,12 @@ import type { Metrics } from "../metrics/metrics.ts";
 import type { ErrorCode } from "../protocol/codes.ts";
 import { parsePublishInput, type PublishInput } from "../protocol/parse.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
-import { isSystemTopic, validateTopic } from "../protocol/topic_name.ts";
+import { validateTopic } from "../protocol/topic_name.ts";
 import type { Upgrader } from "../transport/socket.ts";
 import type { ClientSession } from "../hub/client_session.ts";
 import { type Authenticator, AuthError } from "../auth/authenticator.ts";
 import type { Permissions } from "../auth/permissions.ts";
+import { publishRefusal } from "../auth/publish_check.ts";
 import type { KeyedRateLimiter } from "../limits/keyed_rate_limiter.ts";
 import { CloseCode } from "../protocol/codes.ts";
 import { codecOf, selectSubprotocol } from "../protocol/subprotocol.ts";
@@ -162,18 +163,8 @@ export function createApp(options: AppOptions): Hono {
         inputs = items.map((item, i) => {
           try {
             const input = parsePublishInput(item);
-            if (isSystemTopic(input.topic)) {
-              throw new ProtocolError(
-                "forbidden",
-                `Topic "${input.topic}" is a system topic; only the server publishes to it`,
-              );
-            }
-            if (!permissions.canPublish(input.topic)) {
-              throw new ProtocolError(
-                "forbidden",
-                `Your token does not allow publishing to "${input.topic}"`,
-              );
-            }
+            const refusal = publishRefusal(permissions, input.topic);
+            if (refusal) throw refusal;
             return input;
           } catch (err) {
             if (err instanceof ProtocolError && Array.isArray(body)) {

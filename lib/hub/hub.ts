@@ -14,23 +14,11 @@ import { type Bus, BusUnavailableError, type Envelope } from "../bus/bus.ts";
 import type { KeyedRateLimiter } from "../limits/keyed_rate_limiter.ts";
 import type { Logger } from "../log/logger.ts";
 import { CloseCode, closeReason } from "../protocol/codes.ts";
-import {
-  encodeAck,
-  encodeError,
-  encodePong,
-  encodeWelcome,
-  utf8Length,
-} from "../protocol/encode.ts";
-import { type CodecName, decodeFrame } from "../protocol/codec.ts";
-import type { ChunkedFrame, ClientFrame, SubscribeFrame } from "../protocol/frames.ts";
-import {
-  parseClientFrame,
-  parseClientValue,
-  type PublishInput,
-  publishInputOf,
-} from "../protocol/parse.ts";
+import { encodeError, encodeWelcome } from "../protocol/encode.ts";
+import type { CodecName } from "../protocol/codec.ts";
+import type { SubscribeFrame } from "../protocol/frames.ts";
+import type { PublishInput } from "../protocol/parse.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
-import { isSystemTopic } from "../protocol/topic_name.ts";
 import type { GapRange } from "../queue/gap_range.ts";
 import type { SendQueueOptions } from "../queue/send_queue.ts";
 import type { ServerSocket } from "../transport/socket.ts";
@@ -43,6 +31,7 @@ import {
 import { type Delivery, toDelivery } from "./delivery.ts";
 import { DrainScheduler } from "./drain_scheduler.ts";
 import { createDrainContexts } from "./drain_contexts.ts";
+import { Inbound } from "./inbound.ts";
 import { InboundReassembly } from "./inbound_reassembly.ts";
 import type { CompressionStats, FrameCompressor } from "./frame_compressor.ts";
 import { Subscription } from "./subscription.ts";
@@ -133,17 +122,15 @@ export class Hub {
   readonly #queueOptions: SendQueueOptions;
   readonly #heartbeatMs: number;
   readonly #heartbeatTimeoutMs: number;
-  readonly #maxInboundBytes: number;
   readonly #maxTopicsPerClient: number;
   readonly #maxInboundRate: number;
-  readonly #publishLimiter: KeyedRateLimiter | undefined;
   readonly #slowFanoutMs: number;
   readonly #now: () => number;
   readonly #scheduler: DrainScheduler<ClientSession>;
   readonly #naive: NaiveBroadcaster | undefined;
   readonly #drainContexts: Record<CodecName, DrainContext>;
   readonly #compressor: FrameCompressor | undefined;
-  readonly #reassembly: InboundReassembly;
+  readonly #inbound: Inbound;
   readonly #clients = new Map<string, ClientSession>();
   readonly #subscribers = new Map<string, Set<ClientSession>>();
   readonly #deliveries = new WeakMap<Envelope, Delivery>();
@@ -164,10 +151,8 @@ export class Hub {
     this.#queueOptions = { ...options.queue, coalesce: flushMs > 0 ? "always" : "overflow" };
     this.#heartbeatMs = options.heartbeatMs ?? 15_000;
     this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 10_000;
-    this.#maxInboundBytes = options.maxInboundBytes ?? 1 << 20;
     this.#maxTopicsPerClient = options.maxTopicsPerClient ?? 1000;
     this.#maxInboundRate = options.maxInboundRate ?? 0;
-    this.#publishLimiter = options.publishLimiter;
     this.#slowFanoutMs = options.slowFanoutMs ?? 100;
     this.#now = options.now ?? preciseNow;
     this.#scheduler = new DrainScheduler({ flushMs });
@@ -188,11 +173,28 @@ export class Hub {
       onFrame,
       onChunked,
     });
-    this.#reassembly = new InboundReassembly({
-      maxMessageBytes: options.maxMessageBytes,
-      maxReassemblyBytes: options.maxReassemblyBytes,
-      timeoutMs: options.reassemblyTimeoutMs,
-    });
+    this.#inbound = new Inbound(
+      {
+        subscribe: (session, frame) => this.#subscribe(session, frame),
+        unsubscribe: (session, topic) => this.#unsubscribe(session, topic),
+        publish: (inputs) => this.publish(inputs),
+        control: (session, frame) => this.#control(session, frame),
+        reject: (session, err) => this.#reject(session, err),
+        close: (session, code, reason) => this.close(session, code, reason),
+        wake: (session) => this.#scheduler.wake(session),
+      },
+      {
+        maxInboundBytes: options.maxInboundBytes ?? 1 << 20,
+        maxInboundRate: this.#maxInboundRate,
+        publishLimiter: options.publishLimiter,
+      },
+      new InboundReassembly({
+        maxMessageBytes: options.maxMessageBytes,
+        maxReassemblyBytes: options.maxReassemblyBytes,
+        timeoutMs: options.reassemblyTimeoutMs,
+      }),
+      this.counters,
+    );
     this.#bus.onMessage((env) => this.#fanOut(env));
     this.#bus.onGap((gap) => this.#busGap(gap));
     this.#bus.onEpochChange((epoch) => this.#epochChanged(epoch));
@@ -292,79 +294,7 @@ export class Hub {
 
   /** Handles one inbound message. Call from the engine's `onMessage`. */
   receive(session: ClientSession, data: string | Uint8Array): void {
-    if (session.closed) return;
-    this.counters.framesReceived++;
-    if (session.inbound && !session.inbound.take()) {
-      this.counters.reject("inbound_rate");
-      this.close(
-        session,
-        CloseCode.PolicyViolation,
-        `inbound rate limit exceeded: more than ${this.#maxInboundRate} frames/s (--max-inbound-rate)`,
-      );
-      return;
-    }
-    const size = typeof data === "string"
-      ? (data.length * 3 <= this.#maxInboundBytes ? data.length : utf8Length(data))
-      : data.byteLength;
-    if (size > this.#maxInboundBytes) {
-      this.counters.oversizeFrames++;
-      this.close(
-        session,
-        CloseCode.MessageTooBig,
-        `frame of ${size} bytes exceeds --max-inbound-bytes ${this.#maxInboundBytes}`,
-      );
-      return;
-    }
-    if (typeof data !== "string" && session.codec !== "msgpack") {
-      this.#reject(
-        session,
-        new ProtocolError(
-          "invalid_frame",
-          "Binary frames are not accepted; send JSON text frames, or connect with the floodgate.v1.msgpack subprotocol",
-        ),
-      );
-      return;
-    }
-    const frame = this.#parse(session, data);
-    if (frame === undefined) return;
-    if (frame.type.startsWith("chunked.")) this.#reassemble(session, frame as ChunkedFrame);
-    else this.#handle(session, frame);
-  }
-
-  /** Parses JSON text or MessagePack bytes; answers an `error` frame and returns undefined when invalid. */
-  #parse(session: ClientSession, data: string | Uint8Array): ClientFrame | undefined {
-    try {
-      return typeof data === "string"
-        ? parseClientFrame(data)
-        : parseClientValue(decodeFrame(data));
-    } catch (err) {
-      this.#reject(session, err);
-      return undefined;
-    }
-  }
-
-  /** Feeds a chunked frame to the session's assembler; handles the whole message once complete. */
-  #reassemble(session: ClientSession, frame: ChunkedFrame): void {
-    let whole: string | Uint8Array | undefined;
-    try {
-      whole = this.#reassembly.push(session, frame);
-    } catch (err) {
-      this.counters.chunkedRefused++;
-      this.#reject(session, err);
-      return;
-    }
-    if (whole === undefined) return;
-    this.counters.chunkedReceived++;
-    const inner = this.#parse(session, whole);
-    if (inner === undefined) return;
-    if (inner.type.startsWith("chunked.")) {
-      this.#reject(
-        session,
-        new ProtocolError("invalid_frame", "A chunked message cannot itself be a chunked frame"),
-      );
-      return;
-    }
-    this.#handle(session, inner);
+    this.#inbound.receive(session, data);
   }
 
   /** Forgets a connection the engine reports closed. Call from the engine's `onClose`. */
@@ -433,71 +363,6 @@ export class Hub {
       new Promise((r) => (timer = setTimeout(r, Math.max(100, until - Date.now())))),
     ]);
     clearTimeout(timer);
-  }
-
-  #handle(session: ClientSession, frame: ClientFrame): void {
-    switch (frame.type) {
-      case "subscribe":
-        this.#subscribe(session, frame);
-        return;
-      case "unsubscribe":
-        for (const topic of frame.topics) this.#unsubscribe(session, topic);
-        return;
-      case "publish": {
-        if (isSystemTopic(frame.topic)) {
-          this.#reject(
-            session,
-            new ProtocolError(
-              "forbidden",
-              `Topic "${frame.topic}" is a system topic; only the server publishes to it`,
-              { id: frame.id },
-            ),
-          );
-          return;
-        }
-        if (!session.permissions.canPublish(frame.topic)) {
-          this.counters.reject("forbidden");
-          this.#reject(
-            session,
-            new ProtocolError(
-              "forbidden",
-              `Your token does not allow publishing to "${frame.topic}"`,
-              {
-                id: frame.id,
-              },
-            ),
-          );
-          return;
-        }
-        const waitMs = this.#publishLimiter?.take(session.permissions.identity) ?? 0;
-        if (waitMs > 0) {
-          this.counters.reject("rate_limited");
-          this.#reject(
-            session,
-            new ProtocolError(
-              "rate_limited",
-              `Publish rate limit reached (--publish-rate); retry in ${waitMs} ms`,
-              { id: frame.id },
-            ),
-          );
-          return;
-        }
-        this.publish([publishInputOf(frame)]).then(
-          ([env]) => {
-            if (frame.id !== undefined) this.#control(session, encodeAck(frame.id, env.seq));
-          },
-          (err) => this.#reject(session, err),
-        );
-        return;
-      }
-      case "ping":
-        this.#control(session, encodePong(frame.id));
-        return;
-      case "pong":
-        session.onPong(frame.id, Date.now());
-        this.#scheduler.wake(session);
-        return;
-    }
   }
 
   #subscribe(session: ClientSession, frame: SubscribeFrame): void {
@@ -712,10 +577,7 @@ export class Hub {
         this.close(session, CloseCode.SlowConsumer);
         continue;
       }
-      for (const err of this.#reassembly.expire(session, now)) {
-        this.counters.chunkedRefused++;
-        this.#reject(session, err);
-      }
+      this.#inbound.expire(session, now);
     }
   }
 }
