@@ -1,3 +1,5 @@
+import { clearImmediate, setImmediate } from "node:timers";
+
 /** Something with a queue to write out. */
 export interface Drainable {
   /**
@@ -39,6 +41,7 @@ export class DrainScheduler<T extends Drainable> {
   #dirty: T[] = [];
   #blocked = new Set<T>();
   #runTimer: ReturnType<typeof setTimeout> | undefined;
+  #runImmediate: ReturnType<typeof setImmediate> | undefined;
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
@@ -58,8 +61,11 @@ export class DrainScheduler<T extends Drainable> {
     if (this.#stopped || client.drainScheduled) return;
     client.drainScheduled = true;
     this.#dirty.push(client);
-    if (this.#runTimer === undefined) {
-      this.#runTimer = setTimeout(this.#run, this.#flushMs);
+    if (this.#runTimer === undefined && this.#runImmediate === undefined) {
+      // 0 ms: at the end of this event-loop turn, after every I/O callback of the turn has
+      // published (setImmediate), not at the next timers phase a millisecond later (setTimeout).
+      if (this.#flushMs > 0) this.#runTimer = setTimeout(this.#run, this.#flushMs);
+      else this.#runImmediate = setImmediate(this.#run);
     }
   }
 
@@ -79,22 +85,28 @@ export class DrainScheduler<T extends Drainable> {
 
   /** Drains every dirty client now. */
   flushNow(): void {
-    if (this.#runTimer !== undefined) clearTimeout(this.#runTimer);
+    this.#cancelRun();
     this.#run();
+  }
+
+  #cancelRun(): void {
+    if (this.#runTimer !== undefined) clearTimeout(this.#runTimer);
+    if (this.#runImmediate !== undefined) clearImmediate(this.#runImmediate);
+    this.#runTimer = this.#runImmediate = undefined;
   }
 
   /** Cancels all timers. */
   stop(): void {
     this.#stopped = true;
-    if (this.#runTimer !== undefined) clearTimeout(this.#runTimer);
+    this.#cancelRun();
     if (this.#pollTimer !== undefined) clearTimeout(this.#pollTimer);
-    this.#runTimer = this.#pollTimer = undefined;
+    this.#pollTimer = undefined;
     this.#dirty = [];
     this.#blocked.clear();
   }
 
   #run = (): void => {
-    this.#runTimer = undefined;
+    this.#runTimer = this.#runImmediate = undefined;
     const dirty = this.#dirty;
     this.#dirty = [];
     for (const client of dirty) {
