@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { lineReader, median } from "./bench_util.ts";
 import type { AgentReport } from "../../lib/load/agent.ts";
 import { LatencyHistogram, wallClockMs } from "../../lib/load/latency_histogram.ts";
+import { fetchMetrics } from "../../lib/load/prometheus_text.ts";
 import { Publisher } from "../../lib/load/publisher.ts";
 import { type ServerProcess, spawnServer } from "../../lib/load/server_process.ts";
 
@@ -43,9 +44,7 @@ const AGENT = new URL("../../lib/load/agent.ts", import.meta.url).pathname;
 const PAD = "x".repeat(60); // makes the message frame ~200 bytes
 
 async function metric(server: ServerProcess, name: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
-  return m ? Number(m[1]) : NaN;
+  return (await fetchMetrics(`${server.url}/metrics`)).get(name) ?? NaN;
 }
 
 async function runCase(

@@ -416,6 +416,20 @@ function withUnit(text: string, units: Record<string, number>): number | undefin
   return unit === undefined ? undefined : Math.round(Number(m[1]) * unit);
 }
 
+/**
+ * Parses a size with an optional unit (`"424KB"`, `"64KiB"`, `"8MiB"`, `"1000"`);
+ * undefined when it is not one.
+ *
+ * @example
+ * ```ts
+ * import { parseByteSize } from "./settings.ts";
+ * parseByteSize("64KiB"); // 65536
+ * ```
+ */
+export function parseByteSize(text: string): number | undefined {
+  return withUnit(text, BYTE_UNITS);
+}
+
 function convert(spec: SettingSpec, raw: string | number, source: string): string | number {
   const text = String(raw);
   const fail = (expected: string): never => {

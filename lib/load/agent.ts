@@ -12,6 +12,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { connectAll } from "./connect_pool.ts";
 import { LatencyHistogram, wallClockMs } from "./latency_histogram.ts";
 import { procCpuSeconds } from "./server_process.ts";
 import { type ReadMode, Subscriber } from "./subscriber.ts";
@@ -58,35 +59,26 @@ async function main(args: string[]): Promise<void> {
   const slow = Number(values.slow);
   const topics = values.topics!.split(",");
   const latency = new LatencyHistogram();
-  const subs: Subscriber[] = [];
-  let failures = 0;
   const modeOf = (i: number): ReadMode =>
     i < stalled
       ? { kind: "stall" }
       : i < stalled + slow
       ? { kind: "slow", slowMs: Number(values["slow-ms"]) }
       : { kind: "fast" };
-  const concurrency = Number(values["connect-concurrency"]);
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < clients) {
-      const i = next++;
+  const { opened: subs, failed: failures } = await connectAll(
+    clients,
+    Number(values["connect-concurrency"]),
+    (i) => {
       const mode = modeOf(i);
-      try {
-        subs.push(
-          await Subscriber.connect({
-            url: values.url!,
-            topics,
-            mode,
-            latency: mode.kind === "fast" ? latency : undefined,
-            measureFrom: Infinity,
-          }),
-        );
-      } catch {
-        failures++;
-      }
-    }
-  }));
+      return Subscriber.connect({
+        url: values.url!,
+        topics,
+        mode,
+        latency: mode.kind === "fast" ? latency : undefined,
+        measureFrom: Infinity,
+      });
+    },
+  );
   console.log(JSON.stringify({ ready: subs.length, failures }));
 
   await new Promise((r) => setTimeout(r, Number(values["warmup-ms"])));

@@ -2,10 +2,12 @@
  * Realistic payloads for tests and benchmarks of large messages: a terminal
  * app's tab/pane state tree (the 424 KB `tabs.sync.push` of the user reports)
  * and a ~2 KB session update. Deterministic: the same arguments give the same
- * value.
+ * value. The load tester publishes them through {@linkcode itemMaker}.
  *
  * @module
  */
+import { wallClockMs } from "./latency_histogram.ts";
+import type { PublishItem } from "./publish_transport.ts";
 
 /**
  * A tab/pane state tree whose JSON is about `targetBytes` long, with the
@@ -74,4 +76,61 @@ export function sessionUpdate(n: number): Record<string, unknown> {
       `Refactoring the dashboard panels to stream updates; ${n} edits so far, tests green except "layout › resizes".`,
     updatedAt: 1745000000000 + n,
   };
+}
+
+/** Which generator the load tester publishes with. */
+export type PayloadKind =
+  /** `{pad: "xxx…"}` sized so the `message` frame is about `bytes` long; no key. */
+  | "pad"
+  /** {@linkcode sessionUpdate}s (~2 KB), keyed by the publisher's session. */
+  | "session";
+
+/** The envelope and fields around the pad: `{"type":"message","topic":…,"data":{…}}`. */
+const PAD_OVERHEAD = 130;
+
+/** Options of {@linkcode itemMaker}. */
+export interface ItemMakerOptions {
+  payload: PayloadKind;
+  /** For `pad`: approximate size of the `message` frame. */
+  bytes: number;
+  /** The topic this publisher publishes to. */
+  topic: string;
+  /** Which publisher (session) this is: the key of session updates. */
+  publisher: number;
+}
+
+/**
+ * The load tester's item maker for one publisher: publish number `i` →
+ * `{topic, data, key?}`. Every `data` carries `kind` (latency is reported per
+ * kind), `sentAt` (the publisher's clock, for end-to-end latency) and `i`.
+ *
+ * @example
+ * ```ts
+ * import { itemMaker } from "./payloads.ts";
+ * const make = itemMaker({ payload: "session", bytes: 0, topic: "sessions", publisher: 3 });
+ * make(0).key; // "s-3"
+ * ```
+ */
+export function itemMaker(options: ItemMakerOptions): (i: number) => PublishItem {
+  const { topic, publisher } = options;
+  if (options.payload === "session") {
+    const key = `s-${publisher}`;
+    return (i) => ({
+      topic,
+      key,
+      data: {
+        kind: "session",
+        sentAt: wallClockMs(),
+        i,
+        session: { ...sessionUpdate(i), sessionId: key },
+      },
+    });
+  }
+  const pad = "x".repeat(Math.max(0, options.bytes - PAD_OVERHEAD));
+  return (i) => ({ topic, data: { kind: "pad", sentAt: wallClockMs(), i, pad } });
+}
+
+/** A copy of a {@linkcode tabTree} carrying `kind: "tree"`, this publish's `sentAt` and number `i`. */
+export function stampTree(tree: object, i: number): Record<string, unknown> {
+  return { ...tree, kind: "tree", sentAt: wallClockMs(), i };
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { LatencyHistogram, wallClockMs } from "./latency_histogram.ts";
+import { httpTransport, type PublishItem, type PublishTransport } from "./publish_transport.ts";
 
 /** Options of {@linkcode Publisher}. */
 export interface PublisherOptions {
@@ -13,11 +14,18 @@ export interface PublisherOptions {
   /** Publishes per second. */
   rate: number;
   /** Makes the item for publish number `i`: `{topic, data, key?}`. */
-  makeItem: (i: number) => { topic: string; data: unknown; key?: string };
+  makeItem: (i: number) => PublishItem;
   /** Most requests in flight; beyond it the publisher counts itself behind. @default {64} */
   maxInFlight?: number;
-  /** Extra request headers (e.g. Authorization). */
+  /** Extra request headers (e.g. Authorization), for the default HTTP transport. */
   headers?: Record<string, string>;
+  /** Round trips go here; pass one histogram to many publishers to pool them. */
+  requestLatency?: LatencyHistogram;
+  /**
+   * How to publish; {@linkcode Publisher.stop} closes it.
+   * @default {httpTransport(url, headers)}
+   */
+  transport?: PublishTransport;
 }
 
 /** What a publisher did. */
@@ -25,16 +33,21 @@ export interface PublisherReport {
   sent: number;
   accepted: number;
   failed: number;
+  /** Why the first failed publish failed (e.g. `HTTP 401`). */
+  firstFailure: string | undefined;
   /** Ticks skipped because `maxInFlight` requests were pending. */
   skipped: number;
   /** Highest seq the server reported, per topic. */
   lastSeqs: Record<string, number>;
-  /** POST round-trip times. */
+  /** Publish round-trip times (HTTP request, or WebSocket publish → ack), of `requestLatency` when pooled. */
   requestMs: ReturnType<LatencyHistogram["summary"]>;
+  /** JSON bytes of the items sent. */
+  bytes: number;
 }
 
 /**
- * Publishes over `POST /publish` at a fixed rate until stopped.
+ * Publishes at a fixed rate until stopped, over `POST /publish` or a
+ * {@linkcode PublishTransport} given in the options.
  *
  * @example
  * ```ts ignore
@@ -46,13 +59,16 @@ export interface PublisherReport {
  */
 export class Publisher {
   readonly #options: PublisherOptions;
-  readonly #requestMs = new LatencyHistogram();
+  readonly #transport: PublishTransport;
+  readonly #requestMs: LatencyHistogram;
   readonly #inFlight = new Set<Promise<void>>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #sent = 0;
   #accepted = 0;
   #failed = 0;
+  #firstFailure: string | undefined;
   #skipped = 0;
+  #bytes = 0;
   #lastSeqs: Record<string, number> = {};
   #started = 0;
 
@@ -61,6 +77,18 @@ export class Publisher {
       throw new RangeError(`Publisher rate must be > 0, got ${options.rate}`);
     }
     this.#options = options;
+    this.#transport = options.transport ?? httpTransport(options.url, options.headers);
+    this.#requestMs = options.requestLatency ?? new LatencyHistogram();
+  }
+
+  /** Publishes the server accepted so far. */
+  get accepted(): number {
+    return this.#accepted;
+  }
+
+  /** Publishes that failed so far. */
+  get failed(): number {
+    return this.#failed;
   }
 
   /** Starts publishing. */
@@ -74,13 +102,16 @@ export class Publisher {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await Promise.all(this.#inFlight);
+    await this.#transport.close();
     return {
       sent: this.#sent,
       accepted: this.#accepted,
       failed: this.#failed,
+      firstFailure: this.#firstFailure,
       skipped: this.#skipped,
       lastSeqs: { ...this.#lastSeqs },
       requestMs: this.#requestMs.summary(),
+      bytes: this.#bytes,
     };
   }
 
@@ -101,23 +132,25 @@ export class Publisher {
   #send(i: number): void {
     this.#sent++;
     const item = this.#options.makeItem(i);
+    const body = JSON.stringify(item);
+    this.#bytes += body.length;
     const began = wallClockMs();
-    const request = fetch(`${this.#options.url}/publish`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...this.#options.headers },
-      body: JSON.stringify(item),
-    }).then(async (res) => {
-      const body = await res.json().catch(() => ({}));
+    const request = this.#transport.publish(item, body).then((outcome) => {
       this.#requestMs.record(wallClockMs() - began);
-      if (res.status === 202) {
+      if (outcome.ok) {
         this.#accepted++;
-        if (typeof body.seq === "number" && body.seq > (this.#lastSeqs[item.topic] ?? 0)) {
-          this.#lastSeqs[item.topic] = body.seq;
+        if (outcome.seq > (this.#lastSeqs[item.topic] ?? 0)) {
+          this.#lastSeqs[item.topic] = outcome.seq;
         }
-      } else this.#failed++;
-    }, () => {
-      this.#failed++;
+      } else this.#fail(outcome.reason);
+    }, (err) => {
+      this.#fail((err as Error).message);
     }).finally(() => this.#inFlight.delete(request));
     this.#inFlight.add(request);
+  }
+
+  #fail(reason: string): void {
+    this.#failed++;
+    this.#firstFailure ??= reason;
   }
 }

@@ -18,6 +18,17 @@ export interface SequenceCounts {
   duplicates: number;
   /** Messages that arrived after a later seq. */
   outOfOrder: number;
+  /**
+   * Seqs after the last one received or gapped, up to the last published, at
+   * {@linkcode SequenceChecker.finish}: still queued or in flight, or cut off by
+   * a close. Not proof of loss, unlike `missing`.
+   */
+  undelivered: number;
+}
+
+/** All counters at zero. */
+export function emptyCounts(): SequenceCounts {
+  return { delivered: 0, gapped: 0, missing: 0, duplicates: 0, outOfOrder: 0, undelivered: 0 };
 }
 
 const MAX_TRACKED_MISSING = 100_000;
@@ -32,13 +43,14 @@ const MAX_TRACKED_MISSING = 100_000;
  * c.message(1);
  * c.gap(2, 3);
  * c.message(5); // seq 4 is missing: no gap covered it
- * c.counts(); // { delivered: 2, gapped: 2, missing: 1, duplicates: 0, outOfOrder: 0 }
+ * c.finish(7); // seqs 6 and 7 never came
+ * c.counts(); // { delivered: 2, gapped: 2, missing: 1, duplicates: 0, outOfOrder: 0, undelivered: 2 }
  * ```
  */
 export class SequenceChecker {
   #next: number;
   #missingSet = new Set<number>();
-  #counts: SequenceCounts = { delivered: 0, gapped: 0, missing: 0, duplicates: 0, outOfOrder: 0 };
+  #counts: SequenceCounts = emptyCounts();
 
   /** @param afterSeq the last seq before the subscription (from `subscribed` or `snapshot`). */
   constructor(afterSeq: number) {
@@ -90,12 +102,13 @@ export class SequenceChecker {
   }
 
   /**
-   * Counts seqs published up to `lastSeq` that neither arrived nor were gapped,
-   * once the run is over.
+   * Once the run is over: counts seqs published up to `lastSeq` after the last
+   * one received or gapped as `undelivered`. (Holes before it are `missing`
+   * already.)
    */
   finish(lastSeq: number): void {
     if (lastSeq >= this.#next) {
-      this.#markMissing(this.#next, lastSeq);
+      this.#counts.undelivered += lastSeq - this.#next + 1;
       this.#next = lastSeq + 1;
     }
   }

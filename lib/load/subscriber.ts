@@ -2,14 +2,19 @@
  * A load-testing subscriber: one WebSocket connection that checks every seq it
  * receives against the no-silent-loss contract and records end-to-end latency.
  * Fast subscribers use the platform WebSocket; slow and stalled ones read a raw
- * TCP socket at their own pace, so the server sees real backpressure.
+ * TCP socket at their own pace, so the server sees real backpressure. Chunked
+ * frames are reassembled (and timed) once whole; the codec is JSON.
  *
  * @module
  */
+import { ChunkAssembler } from "../protocol/chunk_assembler.ts";
 import type { ServerFrame } from "../protocol/frames.ts";
 import { LatencyHistogram, wallClockMs } from "./latency_histogram.ts";
 import { RawWebSocket } from "./raw_ws.ts";
 import { SequenceChecker, type SequenceCounts } from "./sequence_checker.ts";
+
+/** What a raw subscriber records when the TCP stream ends without a close frame (RFC 6455's 1006). */
+const ENDED_WITHOUT_CLOSE = { code: 1006, reason: "connection ended without a close frame" };
 
 /** How a subscriber reads. */
 export type ReadMode =
@@ -28,6 +33,13 @@ export interface SubscriberOptions {
   mode?: ReadMode;
   /** Latency goes here; pass one histogram to many subscribers to pool them. */
   latency?: LatencyHistogram;
+  /** Every latency is also recorded here (e.g. one histogram per time window, shared). */
+  windowLatency?: LatencyHistogram;
+  /**
+   * Every latency is also pooled here by the message's `data.kind` (a string the
+   * publisher set, e.g. `"session"` or `"tree"`); histograms are added on first use.
+   */
+  latencyByKind?: Map<string, LatencyHistogram>;
   /** Measure latency from `data.sentAt` (publisher's clock) instead of the server's `ts`. */
   latencyFrom?: "ts" | "sentAt";
   /** Only start counting latency after this wall-clock time (warm-up). */
@@ -52,10 +64,13 @@ export class Subscriber {
   readonly mode: ReadMode;
   readonly connectMs: number;
   readonly latency: LatencyHistogram;
+  #windowLatency: LatencyHistogram | undefined;
+  #latencyByKind: Map<string, LatencyHistogram> | undefined;
   #latencyFrom: "ts" | "sentAt";
   #measureFrom: number;
   #clientId: string | undefined;
   #checkers = new Map<string, SequenceChecker>();
+  #chunks = new ChunkAssembler();
   #messages = 0;
   #frames = 0;
   #bytes = 0;
@@ -70,6 +85,8 @@ export class Subscriber {
     this.mode = options.mode ?? { kind: "fast" };
     this.connectMs = connectMs;
     this.latency = options.latency ?? new LatencyHistogram();
+    this.#windowLatency = options.windowLatency;
+    this.#latencyByKind = options.latencyByKind;
     this.#latencyFrom = options.latencyFrom ?? "ts";
     this.#measureFrom = options.measureFrom ?? 0;
   }
@@ -120,6 +137,23 @@ export class Subscriber {
     return this.#messages;
   }
 
+  /** The server's id for this connection, once `welcome` arrived. */
+  get clientId(): string | undefined {
+    return this.#clientId;
+  }
+
+  /**
+   * True once every topic in `lastSeqs` was received or gapped up to its seq
+   * (or the connection closed, so nothing more will come).
+   */
+  caughtUp(lastSeqs: Record<string, number>): boolean {
+    if (this.#close) return true;
+    return Object.entries(lastSeqs).every(([topic, last]) => {
+      const checker = this.#checkers.get(topic);
+      return checker !== undefined && checker.next > last;
+    });
+  }
+
   /** The close the server sent, if any. */
   get close(): { code: number; reason: string } | undefined {
     return this.#close;
@@ -164,7 +198,10 @@ export class Subscriber {
   async #readSlowly(raw: RawWebSocket, slowMs: number, jitterMs: number): Promise<void> {
     while (!this.#stopped) {
       const event = await raw.read();
-      if (!event) return;
+      if (!event) {
+        if (!this.#stopped) this.#close ??= { ...ENDED_WITHOUT_CLOSE };
+        return;
+      }
       if (event.kind === "close") {
         this.#close = { code: event.code, reason: event.reason };
         return;
@@ -187,7 +224,11 @@ export class Subscriber {
       });
       const event = await Promise.race([raw.read(), timeout]);
       clearTimeout(timer);
-      if (event === "timeout" || event === undefined) return;
+      if (event === "timeout") return;
+      if (event === undefined) {
+        this.#close ??= { ...ENDED_WITHOUT_CLOSE };
+        return;
+      }
       if (event.kind === "close") {
         this.#close = { code: event.code, reason: event.reason };
         return;
@@ -200,8 +241,13 @@ export class Subscriber {
     }
   }
 
-  /** Handles one text frame; returns the number of messages it carried. */
-  #handle(text: string, measure = true): number {
+  /**
+   * Handles one text frame; returns the number of messages it carried. `live`
+   * is false while a stalled subscriber drains what reached it after the
+   * run: no latency is recorded and nothing is written back (the server may have
+   * closed the connection long ago, and a write would reset it).
+   */
+  #handle(text: string, live = true): number {
     let frame: ServerFrame;
     try {
       frame = JSON.parse(text);
@@ -211,25 +257,40 @@ export class Subscriber {
     }
     if (frame.type === "batch") {
       let n = 0;
-      for (const item of frame.messages) n += this.#handleFrame(item, measure);
+      for (const item of frame.messages) n += this.#handleFrame(item, live);
       return n;
     }
-    return this.#handleFrame(frame, measure);
+    if (
+      frame.type === "chunked.start" || frame.type === "chunked.data" ||
+      frame.type === "chunked.end"
+    ) {
+      // A large frame in pieces: handled, and its latency measured, once whole.
+      let whole: string | Uint8Array | undefined;
+      try {
+        whole = this.#chunks.push(frame);
+      } catch {
+        this.#errors++;
+        return 0;
+      }
+      return typeof whole === "string" ? this.#handle(whole, live) : 0;
+    }
+    return this.#handleFrame(frame, live);
   }
 
-  #handleFrame(frame: ServerFrame, measure: boolean): number {
+  #handleFrame(frame: ServerFrame, live: boolean): number {
     switch (frame.type) {
       case "message": {
         this.#messages++;
         this.#checker(frame.topic, frame.seq - 1).message(frame.seq);
-        if (measure) {
+        if (live) {
           const now = wallClockMs();
           if (now >= this.#measureFrom) {
-            const sentAt = (frame.data as { sentAt?: number } | null)?.sentAt;
+            const data = frame.data as { sentAt?: unknown; kind?: unknown } | null;
+            const sentAt = data?.sentAt;
             const from = this.#latencyFrom === "sentAt" && typeof sentAt === "number"
               ? sentAt
               : frame.ts;
-            this.latency.record(now - from);
+            this.#record(now - from, data?.kind);
           }
         }
         return 1;
@@ -248,13 +309,26 @@ export class Subscriber {
         this.#clientId = frame.clientId;
         return 0;
       case "ping":
-        this.#send(JSON.stringify({ type: "pong", id: frame.id }));
+        if (live) this.#send(JSON.stringify({ type: "pong", id: frame.id }));
         return 0;
       case "error":
         this.#errors++;
         return 0;
       default:
         return 0;
+    }
+  }
+
+  #record(ms: number, kind: unknown): void {
+    this.latency.record(ms);
+    this.#windowLatency?.record(ms);
+    if (this.#latencyByKind && typeof kind === "string") {
+      let h = this.#latencyByKind.get(kind);
+      if (!h) {
+        h = new LatencyHistogram();
+        this.#latencyByKind.set(kind, h);
+      }
+      h.record(ms);
     }
   }
 

@@ -124,6 +124,17 @@ export function createMetrics(
   const registry = new client.Registry();
   try {
     client.collectDefaultMetrics({ register: registry });
+    // prom-client reads RSS from /proc/self/status, which Deno only opens with --allow-all, so it
+    // reported 0 under `deno task start`; the runtime's own figure needs no permission.
+    registry.removeSingleMetric("process_resident_memory_bytes");
+    new client.Gauge({
+      name: "process_resident_memory_bytes",
+      help: "Resident memory size in bytes.",
+      registers: [registry],
+      collect() {
+        this.set(Deno.memoryUsage().rss);
+      },
+    });
   } catch {
     // Process metrics are unavailable on some hosts (e.g. sandboxed platforms); the rest still works.
   }
