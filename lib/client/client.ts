@@ -7,22 +7,23 @@
  *
  * @module
  */
-import { validateTopic } from "../protocol/topic_name.ts";
+import { type Codec, type CodecName, createCodec, type ReceivedFrame } from "../protocol/codec.ts";
 import type { GapFrame, SnapshotFrame } from "../protocol/frames.ts";
+import { isChunkedType } from "../protocol/parse.ts";
+import { codecOf, JSON_SUBPROTOCOL, MSGPACK_SUBPROTOCOL } from "../protocol/subprotocol.ts";
+import { validateTopic } from "../protocol/topic_name.ts";
 import { backoffDelay } from "./backoff.ts";
-import { ChunkAssembler, ChunkError } from "./chunk_assembler.ts";
+import { ChunkReassembly } from "./chunk_reassembly.ts";
 import type { ClientStats, ConnectOptions, Subscription } from "./connect_options.ts";
+import { Emitter } from "./emitter.ts";
+import type { ClientEvents, ConnectionStatus, Message, MessageHandler } from "./events.ts";
 import { FloodgateError } from "./floodgate_error.ts";
 import { fetchTopicState, httpBaseOf, resolveSocketUrl } from "./http.ts";
-import { type Codec, codecByName, codecForProtocol, type CodecName, jsonCodec } from "./codec.ts";
+import type { KeyedState } from "./keyed_state.ts";
+import { type FetchedState, TopicSync, type TopicSyncContext } from "./topic_sync.ts";
 
 export type { ClientStats, ConnectOptions, Subscription };
 export { FloodgateError };
-import { Emitter } from "./emitter.ts";
-import type { ClientEvents, ConnectionStatus, Message, MessageHandler } from "./events.ts";
-import type { KeyedState } from "./keyed_state.ts";
-import { type FetchedState, TopicSync, type TopicSyncContext } from "./topic_sync.ts";
-import { isChunkFrame } from "./wire.ts";
 
 /** Client close code used when the client abandons a dead or stuck connection. */
 export const CLIENT_LIVENESS_CLOSE = 4000;
@@ -61,7 +62,7 @@ export class FloodgateClient {
   readonly #events = new Emitter<ClientEvents>();
   readonly #topics = new Map<string, TopicSync>();
   readonly #ctx: TopicSyncContext;
-  readonly #chunks: ChunkAssembler;
+  readonly #chunks: ChunkReassembly;
   readonly #acks = new Map<number, Pending<number>>();
   readonly #pings = new Map<number, Pending<number>>();
   readonly #stats: ClientStats = {
@@ -75,7 +76,7 @@ export class FloodgateClient {
   readonly #closed: Promise<void>;
   #resolveClosed!: () => void;
   #ws: WebSocket | undefined;
-  #codec: Codec = jsonCodec;
+  #codec: Codec = createCodec("json");
   #status: ConnectionStatus = "connecting";
   #epoch: string | undefined;
   #clientId: string | undefined;
@@ -95,12 +96,16 @@ export class FloodgateClient {
     this.url = this.#url.href;
     this.#httpBase = (options.httpUrl ?? httpBaseOf(this.#url)).replace(/\/$/, "");
     this.#options = options;
-    codecByName(options.codec ?? "json"); // validates the name
+    createCodec(options.codec ?? "json"); // validates the name
     const WS = options.WebSocket ?? globalThis.WebSocket;
     if (!WS) throw new TypeError("No WebSocket implementation: pass options.WebSocket");
     this.#WebSocket = WS;
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.#chunks = new ChunkAssembler(options.chunks);
+    // A discarded transfer's seqs show up as a `missing` gap when the next message arrives.
+    this.#chunks = new ChunkReassembly(
+      options.chunks,
+      (code, message) => this.#events.emit("error", { code, message }),
+    );
     this.#closed = new Promise((r) => (this.#resolveClosed = r));
     this.#ctx = {
       events: this.#events,
@@ -290,15 +295,14 @@ export class FloodgateClient {
       url.searchParams.set("token", value);
     }
     if (this.#closing) return this.#finish(1000, "client closed");
-    const wanted = codecByName(this.#options.codec ?? "json");
     // JSON is the server's default: asking for no subprotocol works with any server. MessagePack
     // is asked for with JSON as the fallback, so a server without it can still accept (browsers
     // fail a handshake whose answer names none of the offered subprotocols).
     let ws: WebSocket;
     try {
-      ws = wanted.name === "json"
-        ? new this.#WebSocket(url.href)
-        : new this.#WebSocket(url.href, [wanted.subprotocol, jsonCodec.subprotocol]);
+      ws = this.#options.codec === "msgpack"
+        ? new this.#WebSocket(url.href, [MSGPACK_SUBPROTOCOL, JSON_SUBPROTOCOL])
+        : new this.#WebSocket(url.href);
     } catch (err) {
       this.#events.emit("error", {
         code: "connect_failed",
@@ -311,7 +315,8 @@ export class FloodgateClient {
     this.#ws = ws;
     ws.onopen = () => {
       if (ws !== this.#ws) return;
-      this.#codec = codecForProtocol(ws.protocol);
+      const name = codecOf(ws.protocol);
+      if (name !== this.#codec.name) this.#codec = createCodec(name);
       this.#lastFrameAt = Date.now();
     };
     ws.onmessage = (e: MessageEvent) => {
@@ -323,6 +328,9 @@ export class FloodgateClient {
     ws.onclose = (e: CloseEvent) => {
       if (ws === this.#ws) this.#socketClosed(e.code, e.reason);
     };
+    // A close event follows every error. Listening keeps WebSocket implementations built on
+    // event emitters (npm:ws) from throwing an unhandled "error", e.g. on a refused connect.
+    ws.onerror = () => {};
     this.#startLiveness();
   }
 
@@ -334,7 +342,7 @@ export class FloodgateClient {
 
   #checkLiveness(): void {
     const now = Date.now();
-    for (const err of this.#chunks.sweep()) this.#chunkError(err);
+    this.#chunks.expire(now);
     if (!this.#welcomed) {
       const limit = this.#options.connectTimeoutMs ?? 10_000;
       if (now - this.#connectStartedAt > limit) {
@@ -403,13 +411,14 @@ export class FloodgateClient {
   #send(frame: object): void {
     const ws = this.#ws;
     if (!ws || ws.readyState !== 1) return;
-    ws.send(this.#codec.encode(frame));
+    // `encode` makes a fresh array over a plain ArrayBuffer, as the DOM's `send` wants.
+    ws.send(this.#codec.encode(frame) as string | Uint8Array<ArrayBuffer>);
   }
 
   #receive(data: unknown): void {
     let frame: unknown;
     try {
-      frame = this.#codec.decode(data as string | ArrayBuffer);
+      frame = this.#codec.decode(data as ReceivedFrame);
     } catch (err) {
       this.#events.emit("error", { code: "bad_frame", message: (err as Error).message });
       return;
@@ -425,7 +434,7 @@ export class FloodgateClient {
       });
       return;
     }
-    if (isChunkFrame(frame as { type: string })) {
+    if (isChunkedType(frame.type)) {
       if (!allowChunks) {
         this.#events.emit("error", {
           code: "bad_frame",
@@ -488,13 +497,7 @@ export class FloodgateClient {
   }
 
   #chunk(frame: Record<string, unknown>): void {
-    let data: string | Uint8Array | undefined;
-    try {
-      data = this.#chunks.push(frame as unknown as Parameters<ChunkAssembler["push"]>[0]);
-    } catch (err) {
-      if (err instanceof ChunkError) return this.#chunkError(err);
-      throw err;
-    }
+    const data = this.#chunks.push(frame);
     if (data === undefined) return;
     this.#stats.chunkedFrames++;
     let inner: unknown;
@@ -508,11 +511,6 @@ export class FloodgateClient {
       return;
     }
     this.#handle(inner, false);
-  }
-
-  #chunkError(err: ChunkError): void {
-    // The lost frame's seqs show up as a `missing` gap when the next message arrives.
-    this.#events.emit("error", { code: err.code, message: err.message });
   }
 
   #pong(id: unknown): void {

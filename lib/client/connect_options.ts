@@ -4,9 +4,40 @@
  * @module
  */
 import type { BackoffOptions } from "./backoff.ts";
-import type { ChunkLimits } from "./chunk_assembler.ts";
-import type { CodecName } from "./codec.ts";
+import type { CodecName } from "../protocol/codec.ts";
 import type { KeyedState } from "./keyed_state.ts";
+
+/**
+ * Bounds on reassembling the server's chunked frames, so that a broken or
+ * hostile stream cannot grow the client without limit. A transfer that breaks
+ * one is discarded with an `error` event (`chunk_too_large`, `chunk_limit`,
+ * `chunk_sequence` or `chunk_timeout`).
+ */
+export interface ChunkLimits {
+  /**
+   * Largest reassembled frame, in bytes; a larger `totalBytes` is refused at
+   * `chunked.start`.
+   * @default {16777216}
+   */
+  maxMessageBytes?: number;
+  /**
+   * Bytes all unfinished transfers may hold together, counted from their
+   * `totalBytes` at `chunked.start`.
+   * @default {33554432}
+   */
+  maxPendingBytes?: number;
+  /**
+   * Unfinished transfers held at once.
+   * @default {4}
+   */
+  maxTransfers?: number;
+  /**
+   * A transfer not finished this many milliseconds after its `chunked.start`
+   * is discarded.
+   * @default {30000}
+   */
+  timeoutMs?: number;
+}
 
 /** Options of `connect`. */
 export interface ConnectOptions {

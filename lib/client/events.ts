@@ -3,12 +3,15 @@
  *
  * @module
  */
-import type { GapReason } from "../protocol/frames.ts";
+import type { GapReason, MessageFrame } from "../protocol/frames.ts";
 import type { StateChange } from "./keyed_state.ts";
-import type { KeyedMessageFrame } from "./wire.ts";
 
-/** A message as handlers receive it: the `message` frame itself. */
-export type Message<T = unknown> = Omit<KeyedMessageFrame, "data"> & { data: T };
+/**
+ * A message as handlers receive it: the `message` frame itself. With `op:
+ * "patch"` its `data` is a JSON Merge Patch for the key's value; with `op:
+ * "delete"` the key is removed and there is no `data`.
+ */
+export type Message<T = unknown> = Omit<MessageFrame, "data"> & { data: T };
 
 /** Called with each message of a subscribed topic, in seq order. */
 export type MessageHandler<T = unknown> = (message: Message<T>) => void;
@@ -77,10 +80,23 @@ export interface ResyncEvent {
 }
 
 /**
+ * Why the client discarded a chunked frame of the server: larger than
+ * `chunks.maxMessageBytes`, or more data than announced (`chunk_too_large`);
+ * over `chunks.maxPendingBytes` or `chunks.maxTransfers` (`chunk_limit`);
+ * pieces missing, out of order or malformed (`chunk_sequence`); not finished
+ * within `chunks.timeoutMs` (`chunk_timeout`).
+ */
+export type ChunkErrorCode =
+  | "chunk_too_large"
+  | "chunk_limit"
+  | "chunk_sequence"
+  | "chunk_timeout";
+
+/**
  * Payload of the `error` event: an `error` frame from the server (its `code`
  * is one of the protocol's error codes) or a client-side problem:
- * `bad_frame` (undecodable), `chunk_*` (a chunked message was discarded),
- * `refetch_failed`, `liveness_timeout`, `connect_failed`.
+ * `bad_frame` (undecodable), a {@linkcode ChunkErrorCode} (a chunked message
+ * was discarded), `refetch_failed`, `liveness_timeout`, `connect_failed`.
  */
 export interface ErrorEvent {
   code: string;

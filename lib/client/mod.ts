@@ -25,12 +25,18 @@ export {
 export type * from "./events.ts";
 export { type EntryMeta, KeyedState, type StateCause, type StateChange } from "./keyed_state.ts";
 export { backoffDelay, type BackoffOptions } from "./backoff.ts";
+export type { ChunkLimits } from "./connect_options.ts";
+// The wire itself is the protocol module's, the same code the server runs.
+export { ChunkAssembler, type ChunkAssemblerOptions } from "../protocol/chunk_assembler.ts";
 export {
-  ChunkAssembler,
-  ChunkError,
-  type ChunkErrorCode,
-  type ChunkLimits,
-} from "./chunk_assembler.ts";
-export { type Codec, type CodecName, jsonCodec, msgpackCodec } from "./codec.ts";
-export type * from "./wire.ts";
+  type Codec,
+  type CodecName,
+  createCodec,
+  decodeFrame,
+  jsonCodec,
+  msgpackCodec,
+  type ReceivedFrame,
+} from "../protocol/codec.ts";
+export { ProtocolError } from "../protocol/protocol_error.ts";
+export type * from "../protocol/frames.ts";
 export { applyMergePatch } from "../protocol/merge_patch.ts";

@@ -1,7 +1,19 @@
-import { ChunkAssembler, ReassemblyBudget } from "../protocol/chunk_assembler.ts";
+import {
+  ChunkAssembler,
+  type ChunkLimitNames,
+  ReassemblyBudget,
+} from "../protocol/chunk_assembler.ts";
 import type { ChunkedFrame } from "../protocol/frames.ts";
-import { ProtocolError } from "../protocol/protocol_error.ts";
+import type { ProtocolError } from "../protocol/protocol_error.ts";
 import type { ClientSession } from "./client_session.ts";
+
+/** The settings behind each limit, named in refusals. */
+const LIMIT_NAMES: Readonly<ChunkLimitNames> = {
+  maxMessageBytes: "--max-message-bytes",
+  maxPendingBytes: "--max-message-bytes",
+  budget: "--max-reassembly-bytes",
+  timeoutMs: "--reassembly-timeout",
+};
 
 /** Options of {@linkcode InboundReassembly}. */
 export interface InboundReassemblyOptions {
@@ -41,18 +53,13 @@ export class InboundReassembly {
       maxMessageBytes: this.#maxMessageBytes,
       budget: this.#budget,
       timeoutMs: this.#timeoutMs,
+      limitNames: LIMIT_NAMES,
     });
     return session.reassembly.push(frame);
   }
 
   /** Drops the session's messages past the timeout; one error to send per message. */
   expire(session: ClientSession, now: number): ProtocolError[] {
-    return (session.reassembly?.expire(now) ?? []).map((id) =>
-      new ProtocolError(
-        "invalid_frame",
-        `Chunked message ${id} was not finished within ${this.#timeoutMs} ms (--reassembly-timeout) and was dropped`,
-        { id },
-      )
-    );
+    return session.reassembly?.expire(now) ?? [];
   }
 }

@@ -1,3 +1,11 @@
+/**
+ * Reassembly of chunked messages (`chunked.start`, `chunked.data` × n,
+ * `chunked.end`) within limits on size, memory, count and time. One
+ * implementation for both ends: the server reassembles what clients publish,
+ * the client SDK what the server sends.
+ *
+ * @module
+ */
 import { concatBytes } from "./bytes.ts";
 import { utf8Length } from "./encode.ts";
 import type { ChunkedFrame } from "./frames.ts";
@@ -20,6 +28,7 @@ export class ReassemblyBudget {
   readonly maxBytes: number;
   #used = 0;
 
+  /** @throws {RangeError} when `maxBytes` is negative or not a number. */
   constructor(maxBytes: number) {
     if (!(maxBytes >= 0)) throw new RangeError(`maxBytes must be >= 0, got ${maxBytes}`);
     this.maxBytes = maxBytes;
@@ -43,13 +52,41 @@ export class ReassemblyBudget {
   }
 }
 
+/**
+ * How a reader of a refusal sets each limit (a server flag, a client option),
+ * named in the error message so that it says what to raise.
+ */
+export interface ChunkLimitNames {
+  /** @default {"maxMessageBytes"} */
+  maxMessageBytes?: string;
+  /** @default {"maxPendingBytes"} */
+  maxPendingBytes?: string;
+  /** @default {"maxOpenMessages"} */
+  maxOpenMessages?: string;
+  /** @default {"budget"} */
+  budget?: string;
+  /** @default {"timeoutMs"} */
+  timeoutMs?: string;
+}
+
 /** Options of {@linkcode ChunkAssembler}. */
 export interface ChunkAssemblerOptions {
   /**
-   * Largest message accepted, and most bytes of unfinished messages held at once.
+   * Largest message accepted: a larger `totalBytes` is refused at `chunked.start`.
    * @default {Infinity}
    */
   maxMessageBytes?: number;
+  /**
+   * Most bytes the unfinished messages of this assembler may hold together,
+   * reserved from their `totalBytes` at `chunked.start`.
+   * @default {maxMessageBytes}
+   */
+  maxPendingBytes?: number;
+  /**
+   * Most unfinished messages at once.
+   * @default {Infinity}
+   */
+  maxOpenMessages?: number;
   /** A budget shared with other assemblers. */
   budget?: ReassemblyBudget;
   /**
@@ -59,6 +96,8 @@ export interface ChunkAssemblerOptions {
   timeoutMs?: number;
   /** Clock in ms, for tests. @default {Date.now} */
   now?: () => number;
+  /** How the limits are named in refusals. */
+  limitNames?: ChunkLimitNames;
 }
 
 interface OpenMessage {
@@ -73,13 +112,12 @@ interface OpenMessage {
 const REMEMBERED_REFUSALS = 64;
 
 /**
- * Reassembles chunked messages (`chunked.start`, `chunked.data` × n,
- * `chunked.end`) of one connection, within limits: a message may not be larger
- * than `maxMessageBytes`, the unfinished messages of this assembler may not
- * hold more than that together, nor more than the shared budget allows, and
- * each must finish within `timeoutMs`. A refused message throws a
- * {@linkcode ProtocolError} whose `id` is the `messageId`; the rest of its
- * pieces are then ignored.
+ * Reassembles the chunked messages of one connection, within limits: a
+ * message may not be larger than `maxMessageBytes`, the unfinished messages
+ * may not hold more than `maxPendingBytes` together (nor more than the shared
+ * budget allows), nor be more than `maxOpenMessages`, and each must finish
+ * within `timeoutMs`. A refused message throws a {@linkcode ProtocolError}
+ * whose `id` is the `messageId`; the rest of its pieces are then ignored.
  *
  * @example
  * ```ts
@@ -93,18 +131,31 @@ const REMEMBERED_REFUSALS = 64;
  */
 export class ChunkAssembler {
   readonly #maxMessageBytes: number;
+  readonly #maxPendingBytes: number;
+  readonly #maxOpenMessages: number;
   readonly #budget: ReassemblyBudget | undefined;
   readonly #timeoutMs: number;
   readonly #now: () => number;
+  readonly #names: Required<ChunkLimitNames>;
   readonly #open = new Map<number, OpenMessage>();
   readonly #refused: number[] = [];
   #reserved = 0;
 
   constructor(options: ChunkAssemblerOptions = {}) {
     this.#maxMessageBytes = options.maxMessageBytes ?? Infinity;
+    this.#maxPendingBytes = options.maxPendingBytes ?? this.#maxMessageBytes;
+    this.#maxOpenMessages = options.maxOpenMessages ?? Infinity;
     this.#budget = options.budget;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#now = options.now ?? Date.now;
+    this.#names = {
+      maxMessageBytes: "maxMessageBytes",
+      maxPendingBytes: "maxPendingBytes",
+      maxOpenMessages: "maxOpenMessages",
+      budget: "budget",
+      timeoutMs: "timeoutMs",
+      ...options.limitNames,
+    };
   }
 
   /** Bytes reserved for unfinished messages. */
@@ -173,17 +224,25 @@ export class ChunkAssembler {
   }
 
   /**
-   * Drops unfinished messages started more than `timeoutMs` ago.
+   * Drops unfinished messages started more than `timeoutMs` ago; later pieces
+   * of them are ignored.
    *
-   * @returns their messageIds.
+   * @returns one `invalid_frame` {@linkcode ProtocolError} per dropped message,
+   * its `id` the `messageId`.
    */
-  expire(now: number = this.#now()): number[] {
-    const expired: number[] = [];
+  expire(now: number = this.#now()): ProtocolError[] {
+    const expired: ProtocolError[] = [];
     for (const [id, p] of this.#open) {
       if (now - p.startedAt > this.#timeoutMs) {
         this.#close(id, p);
         this.#remember(id);
-        expired.push(id);
+        expired.push(
+          new ProtocolError(
+            "invalid_frame",
+            `Chunked message ${id} was not finished within ${this.#timeoutMs} ms (${this.#names.timeoutMs}) and was dropped after ${p.parts.length}/${p.totalChunks} chunks`,
+            { id },
+          ),
+        );
       }
     }
     return expired;
@@ -195,6 +254,7 @@ export class ChunkAssembler {
   }
 
   #start(id: number, f: { totalChunks: number; totalBytes: number }): undefined {
+    const names = this.#names;
     if (this.#open.has(id)) {
       this.#fail(id, "invalid_frame", `Message ${id} was started twice`);
     }
@@ -202,7 +262,7 @@ export class ChunkAssembler {
       this.#refuse(
         id,
         "too_large",
-        `Message ${id} is ${f.totalBytes} bytes; the limit is ${this.#maxMessageBytes} (--max-message-bytes)`,
+        `Message ${id} is ${f.totalBytes} bytes; the limit is ${this.#maxMessageBytes} (${names.maxMessageBytes})`,
       );
     }
     if (f.totalChunks > Math.max(1, f.totalBytes)) {
@@ -212,20 +272,29 @@ export class ChunkAssembler {
         `Message ${id} announces ${f.totalChunks} chunks for ${f.totalBytes} bytes`,
       );
     }
-    if (this.#reserved + f.totalBytes > this.#maxMessageBytes) {
+    if (this.#reserved + f.totalBytes > this.#maxPendingBytes) {
       this.#refuse(
         id,
         "limit_reached",
         `Message ${id} would hold ${
           this.#reserved + f.totalBytes
-        } bytes of unfinished messages on this connection; the limit is ${this.#maxMessageBytes}: finish the earlier ones first`,
+        } bytes of unfinished messages on this connection; the limit is ${this.#maxPendingBytes} (${names.maxPendingBytes}): finish the earlier ones first`,
+      );
+    }
+    if (this.#open.size >= this.#maxOpenMessages) {
+      this.#refuse(
+        id,
+        "limit_reached",
+        `Message ${id} would be unfinished message ${
+          this.#open.size + 1
+        } on this connection; the limit is ${this.#maxOpenMessages} (${names.maxOpenMessages}): finish the earlier ones first`,
       );
     }
     if (this.#budget && !this.#budget.tryReserve(f.totalBytes)) {
       this.#refuse(
         id,
         "limit_reached",
-        `The server holds too many unfinished chunked messages to take ${f.totalBytes} more bytes; retry later`,
+        `Unfinished chunked messages of all connections hold too much to take ${f.totalBytes} more bytes (${names.budget} ${this.#budget.maxBytes}); retry later`,
       );
     }
     this.#reserved += f.totalBytes;

@@ -3,7 +3,8 @@
  * `floodgate.v1.json` (the default; text frames) or `floodgate.v1.msgpack`
  * (binary frames, MessagePack via `npm:@msgpack/msgpack`). Both carry the same
  * frame objects. A codec encodes messages, joins already-encoded frames into a
- * `batch` without decoding them, and splits large frames into chunks.
+ * `batch` without decoding them, and splits large frames into chunks. Shared by
+ * the server and the client SDK; uses no Deno-only API.
  *
  * @module
  */
@@ -25,6 +26,9 @@ import { JSON_SUBPROTOCOL, MSGPACK_SUBPROTOCOL } from "./subprotocol.ts";
 /** A frame as sent: JSON text or MessagePack bytes. */
 export type EncodedFrame = string | Uint8Array;
 
+/** One WebSocket message as received: text, or bytes as Deno, Node or a browser hands them over. */
+export type ReceivedFrame = string | Uint8Array | ArrayBuffer;
+
 /** Names of the codecs. */
 export type CodecName = "json" | "msgpack";
 
@@ -34,7 +38,14 @@ export interface Codec {
   /** The subprotocol that selects it. */
   readonly subprotocol: string;
   /** Encodes any frame object. */
-  encode(frame: Record<string, unknown>): EncodedFrame;
+  encode(frame: object): EncodedFrame;
+  /**
+   * Decodes one received frame: text as JSON (either codec may carry text
+   * frames), bytes as MessagePack. Same as {@linkcode decodeFrame}.
+   *
+   * @throws {ProtocolError} `bad_json` when it does not decode.
+   */
+  decode(data: ReceivedFrame): unknown;
   /** Encodes a `message` frame (the hot path). */
   encodeMessage(m: MessageFields): EncodedFrame;
   /** Encodes a `gap` frame. */
@@ -61,6 +72,7 @@ export function jsonCodec(): Codec {
     name: "json",
     subprotocol: JSON_SUBPROTOCOL,
     encode: (frame) => JSON.stringify(frame),
+    decode: decodeFrame,
     encodeMessage,
     encodeGap,
     encodeBatch: (parts) => encodeBatch(parts as readonly string[]),
@@ -105,11 +117,12 @@ function binary(frame: EncodedFrame): Uint8Array {
  */
 export function msgpackCodec(): Codec {
   const encoder = new Encoder({ ignoreUndefined: true });
-  const encode = (frame: Record<string, unknown>) => encoder.encode(frame);
+  const encode = (frame: object) => encoder.encode(frame);
   return {
     name: "msgpack",
     subprotocol: MSGPACK_SUBPROTOCOL,
     encode,
+    decode: decodeFrame,
     encodeMessage: (m) => encoder.encode(messageObject(m)),
     encodeGap: (topic, fromSeq, toSeq, reason) =>
       encoder.encode({ type: "gap", topic, fromSeq, toSeq, reason }),
@@ -121,17 +134,35 @@ export function msgpackCodec(): Codec {
   };
 }
 
-/** Creates the codec called `name`. */
+/**
+ * Creates the codec called `name`.
+ *
+ * @throws {TypeError} when `name` is neither `"json"` nor `"msgpack"`.
+ *
+ * @example
+ * ```ts
+ * import { createCodec } from "./codec.ts";
+ * createCodec("msgpack").subprotocol; // "floodgate.v1.msgpack"
+ * ```
+ */
 export function createCodec(name: CodecName): Codec {
-  return name === "msgpack" ? msgpackCodec() : jsonCodec();
+  if (name === "json") return jsonCodec();
+  if (name === "msgpack") return msgpackCodec();
+  throw new TypeError(`Unknown codec ${JSON.stringify(name)}: use "json" or "msgpack"`);
 }
 
 /**
- * Decodes one inbound frame: text as JSON, bytes as MessagePack.
+ * Decodes one received frame: text as JSON, bytes as MessagePack.
  *
  * @throws {ProtocolError} `bad_json` when it does not decode.
+ *
+ * @example
+ * ```ts
+ * import { decodeFrame } from "./codec.ts";
+ * decodeFrame('{"type":"ping","id":3}'); // { type: "ping", id: 3 }
+ * ```
  */
-export function decodeFrame(data: string | Uint8Array): unknown {
+export function decodeFrame(data: ReceivedFrame): unknown {
   if (typeof data === "string") {
     try {
       return JSON.parse(data);
@@ -143,7 +174,7 @@ export function decodeFrame(data: string | Uint8Array): unknown {
     }
   }
   try {
-    return msgpackDecode(data);
+    return msgpackDecode(data instanceof Uint8Array ? data : new Uint8Array(data));
   } catch (err) {
     throw new ProtocolError(
       "bad_json",

@@ -201,7 +201,7 @@ function parseObject(value: Json, id: string | number | undefined): ClientFrame 
     case "chunked.start":
     case "chunked.data":
     case "chunked.end":
-      return parseChunked(value);
+      return parseChunkedFrame(value);
     case "ping":
     case "pong": {
       const pingId = value.id;
@@ -230,7 +230,24 @@ function count(obj: Json, field: string, min: number): number {
   return n;
 }
 
-function parseChunked(value: Json): ChunkedFrame {
+/** True for the three frame types of the chunked framing. */
+export function isChunkedType(type: unknown): type is ChunkedFrame["type"] {
+  return type === "chunked.start" || type === "chunked.data" || type === "chunked.end";
+}
+
+/**
+ * Validates a decoded `chunked.start`, `chunked.data` or `chunked.end` frame,
+ * from either side: integer ids, counts and sizes, and `data` as text or bytes.
+ *
+ * @throws {ProtocolError} `invalid_frame`, naming the field.
+ *
+ * @example
+ * ```ts
+ * import { parseChunkedFrame } from "./parse.ts";
+ * parseChunkedFrame({ type: "chunked.end", messageId: 4 }); // { type: "chunked.end", messageId: 4 }
+ * ```
+ */
+export function parseChunkedFrame(value: Record<string, unknown>): ChunkedFrame {
   const messageId = count(value, "messageId", 0);
   switch (value.type) {
     case "chunked.start":
@@ -250,8 +267,13 @@ function parseChunked(value: Json): ChunkedFrame {
       }
       return { type: "chunked.data", messageId, chunkIndex: count(value, "chunkIndex", 0), data };
     }
-    default:
+    case "chunked.end":
       return { type: "chunked.end", messageId };
+    default:
+      throw new ProtocolError(
+        "invalid_frame",
+        `Not a chunked frame: type ${JSON.stringify(value.type)?.slice(0, 40)}`,
+      );
   }
 }
 

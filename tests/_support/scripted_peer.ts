@@ -1,8 +1,8 @@
 /**
- * A scripted WebSocket peer on a real socket, for client tests that need
- * frames the Floodgate server does not send yet (chunked frames, merge-patch
- * messages, MessagePack). It is not the server: each test scripts exactly the
- * frames it sends.
+ * A scripted WebSocket peer on a real socket, for client tests that need what
+ * the Floodgate server never does (no subprotocol selected, broken or
+ * unfinished chunk sequences). It is not the server: each test scripts exactly
+ * the frames it sends.
  */
 
 /** One accepted connection of a {@linkcode ScriptedPeer}. */

@@ -47,3 +47,10 @@ export async function publish(
   });
   return { status: res.status, body: await res.json() };
 }
+
+/** The value of an unlabelled metric in `/metrics`, or NaN when it is absent. */
+export async function metricValue(server: FloodgateServer, name: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+  return m ? Number(m[1]) : NaN;
+}

@@ -12,7 +12,7 @@ import { decodeFrame } from "../../lib/protocol/codec.ts";
 import type { ChunkedFrame, MessageFrame, ServerFrame } from "../../lib/protocol/frames.ts";
 import { RawWebSocket } from "../../lib/load/raw_ws.ts";
 import type { FloodgateServer } from "../../lib/server.ts";
-import { publish, withServer, wsUrl } from "../_support/server.ts";
+import { metricValue as metric, publish, withServer, wsUrl } from "../_support/server.ts";
 import { TestClient } from "../_support/test_client.ts";
 
 /** An `npm:ws` client that reassembles chunks, answers pings and counts the bytes it read. */
@@ -77,12 +77,6 @@ class WsClient {
       this.#ws.close(1000);
     });
   }
-}
-
-async function metric(server: FloodgateServer, name: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
-  return m ? Number(m[1]) : NaN;
 }
 
 async function waitSubscribed(server: FloodgateServer, n: number): Promise<void> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { decode } from "@msgpack/msgpack";
-import { decodeFrame, jsonCodec, msgpackCodec } from "../../lib/protocol/codec.ts";
+import { createCodec, decodeFrame, jsonCodec, msgpackCodec } from "../../lib/protocol/codec.ts";
 import type { MessageFields } from "../../lib/protocol/encode.ts";
 import { ProtocolError } from "../../lib/protocol/protocol_error.ts";
 
@@ -56,4 +56,20 @@ Deno.test("decodeFrame reads JSON text and MessagePack bytes, and names bad inpu
     () => decodeFrame(new Uint8Array([0xc1])),
     (e) => e instanceof ProtocolError && e.code === "bad_json",
   );
+});
+
+Deno.test("a codec's decode reads text as JSON and bytes, ArrayBuffer too, as MessagePack", () => {
+  const frame = { type: "gap", topic: "t", fromSeq: 1, toSeq: 3, reason: "dropped" };
+  for (const codec of [jsonCodec(), msgpackCodec()]) {
+    assert.deepEqual(codec.decode(JSON.stringify(frame)), frame, `${codec.name}: text`);
+  }
+  const bytes = msgpackCodec().encode(frame) as Uint8Array;
+  assert.deepEqual(msgpackCodec().decode(bytes), frame);
+  assert.deepEqual(msgpackCodec().decode(bytes.slice().buffer), frame, "from an ArrayBuffer");
+});
+
+Deno.test("createCodec makes the codec of a name and refuses unknown names with TypeError", () => {
+  assert.equal(createCodec("json").subprotocol, "floodgate.v1.json");
+  assert.equal(createCodec("msgpack").subprotocol, "floodgate.v1.msgpack");
+  assert.throws(() => createCodec("xml" as "json"), TypeError);
 });

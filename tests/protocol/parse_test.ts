@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { parseClientFrame, parsePublishInput } from "../../lib/protocol/parse.ts";
+import {
+  isChunkedType,
+  parseChunkedFrame,
+  parseClientFrame,
+  parsePublishInput,
+} from "../../lib/protocol/parse.ts";
 import { ProtocolError } from "../../lib/protocol/protocol_error.ts";
 
 function codeOf(fn: () => unknown): string {
@@ -69,4 +74,31 @@ Deno.test("parsePublishInput validates topic, data and key", () => {
     "invalid_topic",
   );
   assert.equal(codeOf(() => parsePublishInput(null)), "invalid_frame");
+});
+
+Deno.test("parseChunkedFrame validates chunked frames of either side, text or bytes", () => {
+  const bytes = new Uint8Array([1, 2]);
+  assert.deepEqual(
+    parseChunkedFrame({ type: "chunked.start", messageId: 1, totalChunks: 2, totalBytes: 9 }),
+    { type: "chunked.start", messageId: 1, totalChunks: 2, totalBytes: 9 },
+  );
+  assert.deepEqual(
+    parseChunkedFrame({ type: "chunked.data", messageId: 1, chunkIndex: 0, data: bytes }),
+    { type: "chunked.data", messageId: 1, chunkIndex: 0, data: bytes },
+  );
+  assert.equal(
+    codeOf(() => parseChunkedFrame({ type: "chunked.start", messageId: 1, totalChunks: 0 })),
+    "invalid_frame",
+  );
+  assert.equal(
+    codeOf(() => parseChunkedFrame({ type: "chunked.data", messageId: "x", chunkIndex: 0 })),
+    "invalid_frame",
+  );
+  assert.equal(
+    codeOf(() => parseChunkedFrame({ type: "chunked.data", messageId: 1, chunkIndex: 0, data: 5 })),
+    "invalid_frame",
+  );
+  assert.equal(codeOf(() => parseChunkedFrame({ type: "message", messageId: 1 })), "invalid_frame");
+  assert.ok(isChunkedType("chunked.end"));
+  assert.ok(!isChunkedType("chunked"));
 });
