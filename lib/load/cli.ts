@@ -41,7 +41,7 @@ export async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
 
-  let server: ServerProcess | undefined;
+  const servers: ServerProcess[] = [];
   const abort = new AbortController();
   const onSignal = () => {
     if (abort.signal.aborted) Deno.exit(130);
@@ -53,8 +53,10 @@ export async function main(args: readonly string[]): Promise<number> {
   let result: LoadResult;
   try {
     if (parsed.spawn) {
-      server = await spawnServer(["--log-level", "warn", ...parsed.serverFlags]);
-      parsed.config.url = server.url;
+      for (let i = 0; i < parsed.instances; i++) {
+        servers.push(await spawnServer(["--log-level", "warn", ...parsed.serverFlags]));
+      }
+      [parsed.config.url, ...parsed.config.alsoUrls] = servers.map((s) => s.url);
     }
     result = await runLoad(parsed.config, {
       scenario: parsed.scenario,
@@ -68,7 +70,7 @@ export async function main(args: readonly string[]): Promise<number> {
     return 2;
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
-    await server?.stop();
+    await Promise.all(servers.map((s) => s.stop()));
   }
   progress?.done();
 

@@ -14,8 +14,10 @@ import { scenario, SCENARIOS } from "./scenarios.ts";
 export interface LoadArgs {
   config: LoadConfig;
   scenario: string | undefined;
-  /** Start a server child process; `serverFlags` go to it. */
+  /** Start server child processes; `serverFlags` go to each. */
   spawn: boolean;
+  /** How many servers `spawn` starts (a cluster needs `--redis-url` in `serverFlags`). */
+  instances: number;
   serverFlags: string[];
   json: boolean;
   /** Write the HTML report here. */
@@ -28,7 +30,8 @@ export interface LoadArgs {
 
 const OPTIONS = {
   scenario: { type: "string" },
-  url: { type: "string" },
+  url: { type: "string", multiple: true },
+  instances: { type: "string" },
   spawn: { type: "boolean" },
   publishers: { type: "string" },
   rate: { type: "string" },
@@ -75,9 +78,12 @@ export function loadHelp(): string {
 Usage: deno task load [--scenario NAME] (--url URL | --spawn [-- SERVER FLAGS]) [flags]
 
 Target
-  --url URL               a running Floodgate, e.g. http://127.0.0.1:8080 (default)
+  --url URL               a running Floodgate, e.g. http://127.0.0.1:8080 (default); repeat it
+                          for instances of one cluster: clients and publishers are spread over them
   --spawn                 start a local server (main.ts) on a free port; flags after -- go to it,
                           e.g. --spawn -- --mode naive --flush-ms 250
+  --instances N           with --spawn, start N servers, e.g. --instances 2 --spawn -- --redis-url
+                          redis://127.0.0.1:6379 (default 1)
 Load
   --scenario NAME         a preset (below); flags given too override it
   --publishers N          publishers (sessions), each at --rate (default 1)
@@ -188,7 +194,11 @@ export function parseLoadArgs(args: readonly string[]): LoadArgs {
     const preset = scenario(v.scenario).config;
     Object.assign(config, preset, preset.ramp ? { ramp: { ...preset.ramp } } : {});
   }
-  if (v.url) config.url = v.url.replace(/\/+$/, "");
+  if (v.url && v.url.length > 0) {
+    const [first, ...rest] = v.url.map((u) => u.replace(/\/+$/, ""));
+    config.url = first;
+    config.alsoUrls = rest;
+  }
   if (v.publishers) config.publishers = number("publishers", v.publishers, true);
   if (v.rate) config.rate = number("rate", v.rate);
   if (v["publish-over"]) {
@@ -239,6 +249,7 @@ export function parseLoadArgs(args: readonly string[]): LoadArgs {
     config,
     scenario: v.scenario,
     spawn: v.spawn === true,
+    instances: v.instances ? number("instances", v.instances, true) : 1,
     serverFlags: positionals,
     json: v.json === true,
     report: v.report,

@@ -27,6 +27,12 @@ export interface RampOptions {
 export interface LoadConfig {
   /** Base URL of the server, `http://host:port` (the WebSocket URL is derived). */
   url: string;
+  /**
+   * More instances of the same cluster (sharing one Redis). Subscribers and
+   * publishers are spread round-robin over `url` and these; server figures are
+   * summed over all of them.
+   */
+  alsoUrls: string[];
   /** Publishers (sessions); each publishes `rate` events/s. */
   publishers: number;
   /** Events per second per publisher. */
@@ -84,6 +90,7 @@ export interface LoadConfig {
 export function defaultConfig(): LoadConfig {
   return {
     url: "http://127.0.0.1:8080",
+    alsoUrls: [],
     publishers: 1,
     rate: 10,
     publishOver: "http",
@@ -111,9 +118,14 @@ export function defaultConfig(): LoadConfig {
 }
 
 /** `ws://host:port/ws` of the server, with the token when there is one. */
-export function wsUrlOf(config: LoadConfig): string {
-  const base = `${config.url.replace(/^http/, "ws")}/ws`;
+export function wsUrlOf(config: LoadConfig, url = config.url): string {
+  const base = `${url.replace(/^http/, "ws")}/ws`;
   return config.token ? `${base}?token=${encodeURIComponent(config.token)}` : base;
+}
+
+/** Every instance the run targets: `url`, then `alsoUrls`. */
+export function instanceUrlsOf(config: LoadConfig): string[] {
+  return [config.url, ...config.alsoUrls];
 }
 
 /** The headers of HTTP publishes: `headers`, and the token as a bearer unless they name one. */

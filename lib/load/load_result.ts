@@ -69,6 +69,7 @@ export interface LoadResult {
   scenario: string | undefined;
   config: LoadConfig;
   target: {
+    /** The server's URL; instances of a cluster joined with " + ". */
     url: string;
     spawned: boolean;
     /** Flags the spawned server got. */

@@ -13,6 +13,7 @@ import { CapacityRamp, type StageMeasurement } from "./capacity_ramp.ts";
 import { LatencyHistogram, wallClockMs } from "./latency_histogram.ts";
 import {
   expectedPerClient,
+  instanceUrlsOf,
   type LoadConfig,
   publishHeadersOf,
   publishTopicsOf,
@@ -93,13 +94,20 @@ function modeOf(config: LoadConfig): (i: number) => ReadMode {
 async function startPublishers(
   config: LoadConfig,
   topics: string[],
-  wsUrl: string,
   requestLatency: LatencyHistogram,
 ) {
-  const transport = () =>
-    config.publishOver === "ws" ? WsPublishTransport.connect(wsUrl) : Promise.resolve(undefined);
+  // Publisher p talks to instance p (round-robin), over HTTP or its WebSocket.
+  const urls = instanceUrlsOf(config);
+  const target = (p: number) => {
+    const url = urls[p % urls.length];
+    return {
+      url,
+      transport: config.publishOver === "ws"
+        ? WsPublishTransport.connect(wsUrlOf(config, url))
+        : Promise.resolve(undefined),
+    };
+  };
   const common = {
-    url: config.url,
     maxInFlight: config.maxInFlight,
     headers: publishHeadersOf(config),
     requestLatency,
@@ -107,11 +115,13 @@ async function startPublishers(
   const publishers: Publisher[] = [];
   for (let p = 0; p < config.publishers; p++) {
     const topic = topics[p % topics.length];
+    const { url, transport } = target(p);
     publishers.push(
       new Publisher({
         ...common,
+        url,
         rate: config.rate,
-        transport: await transport(),
+        transport: await transport,
         makeItem: itemMaker({
           payload: config.payload,
           bytes: config.payloadBytes,
@@ -124,11 +134,13 @@ async function startPublishers(
   if (config.largeBytes > 0) {
     const tree = tabTree(config.largeBytes);
     const treeTopic = treeTopicOf(config);
+    const { url, transport } = target(config.publishers);
     publishers.push(
       new Publisher({
         ...common,
+        url,
         rate: config.largeRate,
-        transport: await transport(),
+        transport: await transport,
         makeItem: (i) => ({ topic: treeTopic, key: "layout", data: stampTree(tree, i) }),
       }),
     );
@@ -212,13 +224,14 @@ class Stage {
  */
 export async function runLoad(config: LoadConfig, options: RunOptions = {}): Promise<LoadResult> {
   const startedAt = new Date().toISOString();
+  const urls = instanceUrlsOf(config);
   const info = await health(config.url);
+  for (const url of config.alsoUrls) await health(url);
   const topics = topicsOf(config);
-  const wsUrl = wsUrlOf(config);
   const expected = expectedPerClient(config);
-  const sampler = new ServerSampler(config.url);
+  const sampler = new ServerSampler(urls);
   const fleet = new SubscriberFleet({
-    wsUrl,
+    wsUrls: urls.map((url) => wsUrlOf(config, url)),
     topics,
     modeOf: modeOf(config),
     latencyFrom: config.latencyFrom,
@@ -242,12 +255,7 @@ export async function runLoad(config: LoadConfig, options: RunOptions = {}): Pro
 
   // Publish and warm up.
   const requestLatency = new LatencyHistogram();
-  const publishers = await startPublishers(
-    config,
-    publishTopicsOf(config),
-    wsUrl,
-    requestLatency,
-  );
+  const publishers = await startPublishers(config, publishTopicsOf(config), requestLatency);
   const warmupStart = performance.now();
   while (performance.now() - warmupStart < config.warmupSeconds * 1000) {
     if (options.signal?.aborted) break;

@@ -49,7 +49,8 @@ const SERIES: Record<Exclude<keyof ServerSample, "t" | "cpuPercent" | "disconnec
 };
 
 /**
- * Samples a server on demand (the caller's clock decides when).
+ * Samples a server, or the instances of one cluster summed, on demand (the
+ * caller's clock decides when).
  *
  * @example
  * ```ts ignore
@@ -58,15 +59,15 @@ const SERIES: Record<Exclude<keyof ServerSample, "t" | "cpuPercent" | "disconnec
  * ```
  */
 export class ServerSampler {
-  readonly #baseUrl: string;
+  readonly #baseUrls: readonly string[];
   readonly #started = performance.now();
   readonly #samples: ServerSample[] = [];
   readonly #clients = new Map<string, ServerClientView>();
   #error: string | undefined;
 
-  /** @param baseUrl `http://host:port` of the server. */
-  constructor(baseUrl: string) {
-    this.#baseUrl = baseUrl;
+  /** @param baseUrls `http://host:port` of the server, or of each instance of a cluster. */
+  constructor(baseUrls: string | readonly string[]) {
+    this.#baseUrls = typeof baseUrls === "string" ? [baseUrls] : baseUrls;
   }
 
   /** Every sample taken, oldest first. */
@@ -79,27 +80,33 @@ export class ServerSampler {
     return this.#error;
   }
 
-  /** Reads `/metrics` and keeps the sample; undefined when it could not be read. */
+  /**
+   * Reads `/metrics` (of every instance, summed) and keeps the sample;
+   * undefined when it could not be read.
+   */
   async sample(): Promise<ServerSample | undefined> {
-    let metrics: Map<string, number>;
+    let all: Map<string, number>[];
     try {
-      metrics = await fetchMetrics(`${this.#baseUrl}/metrics`);
+      all = await Promise.all(this.#baseUrls.map((url) => fetchMetrics(`${url}/metrics`)));
     } catch (err) {
       this.#error = (err as Error).message;
       return undefined;
     }
     const disconnects: Record<string, number> = {};
-    for (const [series, value] of metrics) {
-      const code = /^floodgate_disconnects_total\{code="(\d+)"\}$/.exec(series)?.[1];
-      if (code) disconnects[code] = value;
-    }
     const sample = {
       t: (performance.now() - this.#started) / 1000,
       cpuPercent: 0,
       disconnects,
     } as ServerSample;
-    for (const [field, series] of Object.entries(SERIES)) {
-      sample[field as keyof typeof SERIES] = metrics.get(series) ?? 0;
+    for (const field of Object.keys(SERIES)) sample[field as keyof typeof SERIES] = 0;
+    for (const metrics of all) {
+      for (const [series, value] of metrics) {
+        const code = /^floodgate_disconnects_total\{code="(\d+)"\}$/.exec(series)?.[1];
+        if (code) disconnects[code] = (disconnects[code] ?? 0) + value;
+      }
+      for (const [field, series] of Object.entries(SERIES)) {
+        sample[field as keyof typeof SERIES] += metrics.get(series) ?? 0;
+      }
     }
     const previous = this.#samples.at(-1);
     if (previous && sample.t > previous.t) {
@@ -115,8 +122,12 @@ export class ServerSampler {
    * the server keeps the last figures seen before it left.
    */
   async sampleClients(): Promise<void> {
+    for (const base of this.#baseUrls) await this.#sampleClientsOf(base);
+  }
+
+  async #sampleClientsOf(base: string): Promise<void> {
     try {
-      const url = `${this.#baseUrl}/stats`;
+      const url = `${base}/stats`;
       const { status, text } = await httpGet(url);
       if (status !== 200) throw new Error(`GET ${url} answered ${status}`);
       const body = JSON.parse(text) as {

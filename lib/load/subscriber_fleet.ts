@@ -12,7 +12,8 @@ import { type ReadMode, Subscriber, type SubscriberReport } from "./subscriber.t
 /** Options of {@linkcode SubscriberFleet}. */
 export interface FleetOptions {
   /** `ws://host:port/ws`. */
-  wsUrl: string;
+  /** Where subscribers connect, round-robin (instances of one cluster). */
+  wsUrls: readonly string[];
   topics: string[];
   /** How subscriber number `i` reads. */
   modeOf: (i: number) => ReadMode;
@@ -99,7 +100,7 @@ export class SubscriberFleet {
     const outcome = await connectAll(count, o.connectConcurrency, async (i) => {
       const mode = o.modeOf(i);
       const sub = await Subscriber.connect({
-        url: o.wsUrl,
+        url: o.wsUrls[i % o.wsUrls.length],
         topics: o.topics,
         mode,
         latency: new LatencyHistogram({ significantDigits: 2 }),

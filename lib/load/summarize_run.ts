@@ -134,7 +134,7 @@ export function summarizeRun(p: RunParts): LoadResult {
     scenario: p.options.scenario,
     config: redactedConfig(config),
     target: {
-      url: config.url,
+      url: [config.url, ...config.alsoUrls].join(" + "),
       spawned: p.options.spawned !== undefined,
       serverFlags: p.options.spawned?.flags ?? [],
       mode: p.info.mode,

@@ -6,6 +6,8 @@
  */
 import assert from "node:assert/strict";
 import type { Settings } from "../../lib/config/settings.ts";
+import { defaultConfig } from "../../lib/load/load_config.ts";
+import { runLoad } from "../../lib/load/load_run.ts";
 import { type FloodgateServer, startServer } from "../../lib/server.ts";
 import { hasRedis, redisMissing, RedisServer } from "../_support/redis_server.ts";
 import { TcpProxy } from "../_support/tcp_proxy.ts";
@@ -263,6 +265,47 @@ Deno.test({
       );
       assert.equal(resumed.messages()[0].seq, 2);
       await resumed.close();
+    });
+  },
+});
+
+Deno.test({
+  name:
+    `Redis: the load tester spreads clients over two instances and every seq arrives at every client${redisMissing}`,
+  ignore: !hasRedis,
+  async fn() {
+    await withCluster({}, async (_redis, a, b) => {
+      const result = await runLoad({
+        ...defaultConfig(),
+        url: a.url,
+        alsoUrls: [b.url],
+        publishers: 4,
+        rate: 50,
+        subscribers: 10,
+        durationSeconds: 2,
+        warmupSeconds: 0.5,
+        settleMs: 1000,
+      });
+      const c = result.correctness.all;
+      assert.equal(result.target.url, `${a.url} + ${b.url}`);
+      assert.equal(result.connect.failed, 0);
+      assert.deepEqual(
+        {
+          missing: c.missing,
+          duplicates: c.duplicates,
+          outOfOrder: c.outOfOrder,
+          undelivered: c.undelivered,
+        },
+        { missing: 0, duplicates: 0, outOfOrder: 0, undelivered: 0 },
+      );
+      assert.ok(c.delivered > 10 * 4 * 50 * 2 * 0.8, `only ${c.delivered} deliveries`);
+      const connections = async (s: FloodgateServer) =>
+        (await (await fetch(`${s.url}/stats`)).json()).server.counters.connections;
+      assert.deepEqual(
+        [await connections(a), await connections(b)],
+        [5, 5],
+        "half the subscribers on each",
+      );
     });
   },
 });

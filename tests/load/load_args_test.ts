@@ -98,3 +98,19 @@ Deno.test("loadHelp lists every scenario and assertion metric", () => {
     assert.ok(help.includes(metric), metric);
   }
 });
+
+Deno.test("parseLoadArgs takes several --url for the instances of one cluster, and --instances for --spawn", () => {
+  const a = parseLoadArgs(["--url", "http://a:1/", "--url", "http://b:2"]);
+  assert.equal(a.config.url, "http://a:1");
+  assert.deepEqual(a.config.alsoUrls, ["http://b:2"]);
+  const b = parseLoadArgs([
+    "--spawn",
+    "--instances",
+    "2",
+    "--",
+    "--redis-url",
+    "redis://127.0.0.1:6379",
+  ]);
+  assert.equal(b.instances, 2);
+  assert.deepEqual(b.serverFlags, ["--redis-url", "redis://127.0.0.1:6379"]);
+});
