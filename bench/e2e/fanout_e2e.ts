@@ -31,6 +31,8 @@ interface CaseResult extends Case {
   serverCpuUsPerDelivery: number;
   serverCpuPercent: number;
   deliveriesPerSec: number;
+  /** Messages per WebSocket frame (batching); 1 in naive mode. */
+  messagesPerFrame: number;
   expectedPerSec: number;
   p50: number;
   p99: number;
@@ -88,10 +90,12 @@ async function runCase(
   await new Promise((r) => setTimeout(r, warmupMs));
   const cpu0 = server.cpuSeconds();
   const delivered0 = await metric(server, "floodgate_delivered_total");
+  const frames0 = await metric(server, "floodgate_frames_sent_total");
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, durationMs));
   const cpu1 = server.cpuSeconds();
   const delivered1 = await metric(server, "floodgate_delivered_total");
+  const frames1 = await metric(server, "floodgate_frames_sent_total");
   const seconds = (performance.now() - t0) / 1000;
   const report = JSON.parse(await nextLine()) as AgentReport;
   await Promise.all(publishers.map((p) => p.stop()));
@@ -100,9 +104,11 @@ async function runCase(
 
   const latency = LatencyHistogram.decode(report.latency).summary();
   const delivered = delivered1 - delivered0;
+  const messagesPerFrame = c.mode === "naive" ? 1 : delivered / Math.max(1, frames1 - frames0);
   return {
     ...c,
     serverCpuUsPerDelivery: ((cpu1 - cpu0) * 1e6) / delivered,
+    messagesPerFrame,
     serverCpuPercent: ((cpu1 - cpu0) / seconds) * 100,
     deliveriesPerSec: delivered / seconds,
     expectedPerSec: c.rate * c.subs,
@@ -117,8 +123,8 @@ async function runCase(
 
 function table(results: CaseResult[][]): string {
   const rows = [
-    "| subscribers | mode | stalled | offered msg/s | deliveries/s | server CPU µs/delivery | server CPU % | p50 ms | p99 ms | max ms | missing |",
-    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| subscribers | mode | stalled | offered msg/s | deliveries/s | msgs/frame | server CPU µs/delivery | server CPU % | p50 ms | p99 ms | max ms | missing |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const reps of results) {
     const c = reps[0];
@@ -126,7 +132,9 @@ function table(results: CaseResult[][]): string {
     rows.push(
       `| ${c.subs} | ${c.mode} | ${c.stalled} | ${c.rate} | ${
         Math.round(m((r) => r.deliveriesPerSec))
-      } / ${c.expectedPerSec} | ${m((r) => r.serverCpuUsPerDelivery).toFixed(2)} | ${
+      } / ${c.expectedPerSec} | ${m((r) => r.messagesPerFrame).toFixed(2)} | ${
+        m((r) => r.serverCpuUsPerDelivery).toFixed(2)
+      } | ${
         m((r) => r.serverCpuPercent).toFixed(0)
       } | ${m((r) => r.p50).toFixed(2)} | ${m((r) => r.p99).toFixed(2)} | ${
         m((r) => r.max).toFixed(1)
