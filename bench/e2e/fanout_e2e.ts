@@ -134,11 +134,9 @@ function table(results: CaseResult[][]): string {
         Math.round(m((r) => r.deliveriesPerSec))
       } / ${c.expectedPerSec} | ${m((r) => r.messagesPerFrame).toFixed(2)} | ${
         m((r) => r.serverCpuUsPerDelivery).toFixed(2)
-      } | ${
-        m((r) => r.serverCpuPercent).toFixed(0)
-      } | ${m((r) => r.p50).toFixed(2)} | ${m((r) => r.p99).toFixed(2)} | ${
-        m((r) => r.max).toFixed(1)
-      } | ${m((r) => r.missing)} |`,
+      } | ${m((r) => r.serverCpuPercent).toFixed(0)} | ${m((r) => r.p50).toFixed(2)} | ${
+        m((r) => r.p99).toFixed(2)
+      } | ${m((r) => r.max).toFixed(1)} | ${m((r) => r.missing)} |`,
     );
   }
   return rows.join("\n");

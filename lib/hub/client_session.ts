@@ -8,8 +8,7 @@ import type { ServerSocket } from "../transport/socket.ts";
 import type { Delivery } from "./delivery.ts";
 import type { BuiltFrame, FrameBuilder } from "./frame_builder.ts";
 import type { FrameCompressor } from "./frame_compressor.ts";
-import type { Incoming, Subscription } from "./subscription.ts";
-import { queueIncoming } from "./topic_sync.ts";
+import type { Subscription } from "./subscription.ts";
 
 /** Flow-control settings of one session. */
 export interface FlowOptions {
@@ -194,20 +193,6 @@ export class ClientSession {
   /** True when nothing is left to send: the queue is empty and no chunked message is under way. */
   get idle(): boolean {
     return this.queue.isEmpty && this.#transfers.length === 0;
-  }
-
-  /**
-   * Queues a live message or bus gap of a subscribed topic, or holds it while
-   * the subscription is syncing.
-   *
-   * @returns false when the topic is no longer subscribed.
-   */
-  enqueue(item: Incoming): boolean {
-    const sub = this.subscriptions.get(item.topic);
-    if (!sub) return false;
-    if (sub.live) queueIncoming(this, item);
-    else sub.hold(item);
-    return true;
   }
 
   /**

@@ -132,7 +132,8 @@ export class Hub {
   readonly #compressor: FrameCompressor | undefined;
   readonly #inbound: Inbound;
   readonly #clients = new Map<string, ClientSession>();
-  readonly #subscribers = new Map<string, Set<ClientSession>>();
+  /** Per topic, its local subscribers and their subscription. */
+  readonly #subscribers = new Map<string, Map<ClientSession, Subscription>>();
   readonly #deliveries = new WeakMap<Envelope, Delivery>();
   /** Per watched topic: resolves once the bus delivers it. */
   readonly #watching = new Map<string, Promise<void>>();
@@ -389,13 +390,13 @@ export class Hub {
       }
       const sub = new Subscription(topic, this.#pageSize * 4);
       session.subscriptions.set(topic, sub);
-      let set = this.#subscribers.get(topic);
-      if (!set) {
-        set = new Set();
-        this.#subscribers.set(topic, set);
+      let subs = this.#subscribers.get(topic);
+      if (!subs) {
+        subs = new Map();
+        this.#subscribers.set(topic, subs);
         this.#watching.set(topic, this.#bus.watch(topic));
       }
-      set.add(session);
+      subs.set(session, sub);
       if (frame.since?.[topic] !== undefined) this.counters.resumes++;
       syncSubscription(
         session,
@@ -416,10 +417,10 @@ export class Hub {
 
   #unsubscribe(session: ClientSession, topic: string): void {
     if (!session.subscriptions.delete(topic)) return;
-    const set = this.#subscribers.get(topic);
-    if (!set) return;
-    set.delete(session);
-    if (set.size === 0) {
+    const subs = this.#subscribers.get(topic);
+    if (!subs) return;
+    subs.delete(session);
+    if (subs.size === 0) {
       this.#subscribers.delete(topic);
       this.#watching.delete(topic);
       this.#bus.unwatch(topic);
@@ -433,9 +434,9 @@ export class Hub {
     const delivery = this.#deliveryOf(env);
     if (this.#naive) {
       const targets: ClientSession[] = [];
-      for (const s of subs) {
-        if (s.subscriptions.get(env.topic)?.live) targets.push(s);
-        else s.enqueue(delivery);
+      for (const [session, sub] of subs) {
+        if (sub.live) targets.push(session);
+        else sub.hold(delivery);
       }
       this.#naive.broadcast(delivery.frame, targets).then((sent) => {
         this.counters.naiveDelivered += sent;
@@ -443,8 +444,14 @@ export class Hub {
       });
       return;
     }
-    for (const session of subs) {
-      if (session.enqueue(delivery)) this.#afterEnqueue(session);
+    for (const [session, sub] of subs) {
+      if (!sub.live) {
+        sub.hold(delivery);
+        continue;
+      }
+      const removed = session.queue.push(delivery);
+      if (removed > 0 || session.queue.overflowing) this.#afterEnqueue(session);
+      else this.#scheduler.mark(session);
     }
     this.#warnIfSlow(env, performance.now() - started, subs.size);
   }
@@ -483,8 +490,13 @@ export class Hub {
     const subs = this.#subscribers.get(gap.topic);
     if (!subs) return;
     this.#log.warn("bus.gap", { ...gap });
-    for (const session of subs) {
-      if (session.enqueue(gap)) this.#afterEnqueue(session);
+    for (const [session, sub] of subs) {
+      if (!sub.live) {
+        sub.hold(gap);
+        continue;
+      }
+      session.queue.pushGap(gap);
+      this.#afterEnqueue(session);
     }
   }
 

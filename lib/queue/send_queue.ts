@@ -203,6 +203,11 @@ export class SendQueue<M extends QueuedMessage> {
     return this.#liveSlots === 0;
   }
 
+  /** True while the ladder is dropping (the queue stayed full); see {@linkcode SendQueue.health}. */
+  get overflowing(): boolean {
+    return this.#fullSince !== undefined;
+  }
+
   /** Messages dropped (rung 3) since creation. */
   get droppedTotal(): number {
     return this.#droppedTotal;
