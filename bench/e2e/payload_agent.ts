@@ -1,7 +1,8 @@
 /**
  * Subscriber agent for the large-payload benchmark: a child process holding
  * `npm:ws` clients (which offer permessage-deflate, as browsers do). Small
- * frames are parsed (latency of `terminal` messages from their `sentAt`);
+ * frames are parsed (latency of `terminal` messages from the server's `ts`, or with
+ * `--latency-from sent` from their `sentAt`);
  * large frames and chunks of large messages are only counted, so the agent's
  * own parsing does not hide the server's behaviour. Expects the JSON codec. Prints `{"ready"}`, then
  * after warm-up and duration one JSON report line.
@@ -42,11 +43,16 @@ if (import.meta.main) {
       url: { type: "string" },
       clients: { type: "string", default: "50" },
       deflate: { type: "boolean", default: false },
+      topics: { type: "string", default: "tabs,terminal" },
+      "latency-from": { type: "string", default: "ts" },
       "warmup-ms": { type: "string", default: "2000" },
       "duration-ms": { type: "string", default: "8000" },
     },
   });
   const latency = new LatencyHistogram();
+  // From the server accepting the publish (`ts`), or from the publisher's clock (`sentAt`), which
+  // also counts the publishing process's own queueing (its large uploads delay its small ones).
+  const fromTs = values["latency-from"] !== "sent";
   let measuring = false;
   let small = 0;
   let large = 0;
@@ -55,7 +61,7 @@ if (import.meta.main) {
   await Promise.all(
     Array.from({ length: Number(values.clients) }, () =>
       new Promise<void>((resolve, reject) => {
-        const ws = new WebSocket(`${values.url}?topics=tabs,terminal`, {
+        const ws = new WebSocket(`${values.url}?topics=${values.topics}`, {
           perMessageDeflate: values.deflate,
         });
         sockets.push(ws);
@@ -83,7 +89,7 @@ if (import.meta.main) {
           for (const m of frame.type === "batch" ? frame.messages : [frame]) {
             if (m.type !== "message" || m.topic !== "terminal" || !measuring) continue;
             small++;
-            latency.record(now - (m.data as { sentAt: number }).sentAt);
+            latency.record(now - (fromTs ? m.ts : (m.data as { sentAt: number }).sentAt));
           }
         });
       })),

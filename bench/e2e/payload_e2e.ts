@@ -52,28 +52,39 @@ interface Result {
   closes: Record<string, number>;
 }
 
-async function runCase(c: Case, clients: number, warmupMs: number, durationMs: number) {
+async function runCase(
+  c: Case,
+  clients: number,
+  warmupMs: number,
+  durationMs: number,
+  agents = 1,
+  latencyFrom = "ts",
+) {
   const server = await spawnServer(["--log-level", "warn", ...c.flags], { env: c.env });
-  const agent = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      AGENT,
-      "--url",
-      `${server.url.replace("http", "ws")}/ws`,
-      "--clients",
-      String(clients),
-      ...(c.deflate ? ["--deflate"] : []),
-      "--warmup-ms",
-      String(warmupMs),
-      "--duration-ms",
-      String(durationMs),
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const nextLine = lineReader(agent.stdout);
-  await nextLine(); // ready
+  // Clients are split over `agents` processes, so one process's reading does not hold up the rest.
+  const children = Array.from({ length: agents }, (_, a) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        AGENT,
+        "--url",
+        `${server.url.replace("http", "ws")}/ws`,
+        "--clients",
+        String(Math.floor(clients / agents) + (a < clients % agents ? 1 : 0)),
+        ...(c.deflate ? ["--deflate"] : []),
+        "--latency-from",
+        latencyFrom,
+        "--warmup-ms",
+        String(warmupMs),
+        "--duration-ms",
+        String(durationMs),
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn());
+  const readers = children.map((child) => lineReader(child.stdout));
+  await Promise.all(readers.map((next) => next())); // ready
   const trees = [0, 1, 2, 3].map((v) => tabTree(424_000, v));
   const publishers: Publisher[] = [];
   if (c.largeRate > 0) {
@@ -116,11 +127,24 @@ async function runCase(c: Case, clients: number, warmupMs: number, durationMs: n
   const cpu1 = server.cpuSeconds();
   const seconds = (performance.now() - t0) / 1000;
   const rss = server.rssBytes();
-  const report = JSON.parse(await nextLine()) as PayloadAgentReport;
+  const reports = await Promise.all(
+    readers.map(async (next) => JSON.parse(await next()) as PayloadAgentReport),
+  );
   await Promise.all(publishers.map((p) => p.stop()));
-  await agent.status;
+  await Promise.all(children.map((child) => child.status));
   await server.stop();
-  const lat = LatencyHistogram.decode(report.latency).summary();
+  const latency = LatencyHistogram.decode(reports[0].latency);
+  for (const r of reports.slice(1)) latency.add(LatencyHistogram.decode(r.latency));
+  const lat = latency.summary();
+  const sum = (f: (r: PayloadAgentReport) => number) => reports.reduce((a, r) => a + f(r), 0);
+  const report = {
+    small: sum((r) => r.small),
+    large: sum((r) => r.large),
+    bytesRead: sum((r) => r.bytesRead),
+    deflate: sum((r) => r.deflate),
+    cpuSeconds: sum((r) => r.cpuSeconds),
+    closes: Object.assign({}, ...reports.map((r) => r.closes)) as Record<string, number>,
+  };
   // Per delivery of the case's payload: 424 KB trees when there are any, else the small ones.
   const deliveries = c.largeRate > 0 ? report.large : report.small;
   return {
@@ -185,6 +209,20 @@ function cases(experiment: string): Case[] {
       },
       {
         ...base,
+        name: "+ 424 KB at 2/s, chunked (8 KiB), GLIBC_TUNABLES",
+        flags: ["--chunk-bytes", "8KiB"],
+        largeRate: 2,
+        env: { GLIBC_TUNABLES: GLIBC },
+      },
+      {
+        ...base,
+        name: "+ 424 KB at 2/s, chunked (32 KiB), GLIBC_TUNABLES",
+        flags: ["--chunk-bytes", "32KiB"],
+        largeRate: 2,
+        env: { GLIBC_TUNABLES: GLIBC },
+      },
+      {
+        ...base,
         name: "+ 424 KB at 2/s, unchunked, GLIBC_TUNABLES",
         flags: ["--chunk-bytes", "0"],
         largeRate: 2,
@@ -230,10 +268,12 @@ if (import.meta.main) {
       "warmup-ms": { type: "string", default: "3000" },
       "duration-ms": { type: "string", default: "10000" },
       only: { type: "string" },
+      agents: { type: "string", default: "1" },
+      "latency-from": { type: "string", default: "ts" },
     },
   });
   const list = cases(values.experiment!).filter((c) =>
-    !values.only || c.name.includes(values.only)
+    !values.only || values.only.split("|").some((part) => c.name.includes(part))
   );
   const results: Result[][] = list.map(() => []);
   for (let rep = 0; rep < Number(values.reps); rep++) {
@@ -244,6 +284,8 @@ if (import.meta.main) {
         Number(values.clients),
         Number(values["warmup-ms"]),
         Number(values["duration-ms"]),
+        Number(values.agents),
+        values["latency-from"],
       );
       console.error(
         `  small p50 ${r.p50} p99 ${r.p99} ms, CPU ${r.serverCpuPercent.toFixed(1)} %, ${

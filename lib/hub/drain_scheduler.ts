@@ -111,10 +111,14 @@ export class DrainScheduler<T extends Drainable> {
     this.#dirty = [];
     for (const client of dirty) {
       client.drainScheduled = false;
-      if (this.#blocked.size > 0 && this.#blocked.has(client)) continue;
+      // A blocked client is drained too: what just arrived may pass what blocks it (a small
+      // message beside a chunked transfer waiting for its window); flow control decides.
       const result = client.drain();
       if (result === "blocked") this.#blocked.add(client);
-      else if (result === "more") this.mark(client);
+      else {
+        this.#blocked.delete(client);
+        if (result === "more") this.mark(client);
+      }
     }
     this.#armPoll();
   };
