@@ -16,6 +16,7 @@ import { defaultConfig } from "../../lib/load/load_config.ts";
 import type { LoadResult } from "../../lib/load/load_result.ts";
 import { runLoad } from "../../lib/load/load_run.ts";
 import { procCpuSeconds, spawnServer } from "../../lib/load/server_process.ts";
+import { median } from "./bench_util.ts";
 
 interface Case {
   name: string;
@@ -113,11 +114,6 @@ async function runCase(
     missing: result.correctness.all.missing,
     undelivered: result.correctness.all.undelivered,
   } satisfies Row;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 if (import.meta.main) {
