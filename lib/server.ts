@@ -119,6 +119,7 @@ export async function startServer(
       highWaterBytes: settings.highWaterBytes,
       lowWaterBytes: settings.lowWaterBytes,
       maxInflightBytes: settings.maxInflightBytes,
+      maxLagMs: settings.maxLagMs,
       maxFrameBytes: settings.maxFrameBytes,
     },
     heartbeatMs: settings.heartbeatMs,

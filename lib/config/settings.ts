@@ -21,6 +21,7 @@ export interface Settings {
   highWaterBytes: number;
   lowWaterBytes: number;
   maxInflightBytes: number;
+  maxLagMs: number;
   maxFrameBytes: number;
   heartbeatMs: number;
   heartbeatTimeoutMs: number;
@@ -151,6 +152,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "bytes",
     default: "1MiB",
     doc: "Stop writing while more sent bytes than this are unconfirmed by the client's pong",
+  },
+  {
+    key: "maxLagMs",
+    flag: "max-lag",
+    kind: "duration",
+    default: "3s",
+    doc:
+      "Stop writing to a client whose oldest unanswered ping is older than this (it reads too far behind); its queue then coalesces and drops, with gaps",
   },
   {
     key: "maxFrameBytes",

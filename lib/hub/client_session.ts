@@ -33,6 +33,14 @@ export interface FlowOptions {
    * @default {65536}
    */
   maxFrameBytes: number;
+  /**
+   * Stop writing to a client whose oldest unanswered `ping` is older than this: it
+   * reads that far behind. Its queue then coalesces and drops (with gaps) instead
+   * of its lag growing without bound. Pings go out at least every third of this
+   * while data flows.
+   * @default {3000}
+   */
+  maxLagMs: number;
 }
 
 /** Per-client numbers shown in `/stats`. */
@@ -124,6 +132,8 @@ export class ClientSession {
   /** Unconfirmed bytes above which the next chunk waits for a `pong`. */
   readonly #transferWindow: number;
   #blocked = false;
+  /** The oldest unanswered ping is older than `maxLagMs` (set by the heartbeat tick). */
+  #lagged = false;
 
   #sentMessages = 0;
   #sentFrames = 0;
@@ -312,6 +322,10 @@ export class ClientSession {
    */
   #mayWrite(): boolean {
     const flow = this.#flow;
+    if (this.#lagged) {
+      this.#blocked = true;
+      return false;
+    }
     const inflight = this.#sentBytes - this.#ackedBytes;
     if (this.#blocked) {
       if (inflight > flow.maxInflightBytes / 2) return false;
@@ -363,12 +377,22 @@ export class ClientSession {
     while (i < this.#pings.length && this.#pings[i].id <= confirmed) i++;
     if (i > 0) this.#pings.splice(0, i);
     this.#lastPongAt = now;
+    if (this.#lagged) {
+      this.#setLagged(this.#pings.length > 0 && now - this.#pings[0].at > this.#flow.maxLagMs);
+    }
+  }
+
+  /** Enters or leaves the lagged state: no writes, and only the latest message per key kept. */
+  #setLagged(lagged: boolean): void {
+    this.#lagged = lagged;
+    this.queue.setEagerCoalescing(lagged);
   }
 
   /**
    * Heartbeat tick. Pings when `heartbeatMs` passed since the last ping, or a
-   * third of it passed and data went out since (so a slow reader keeps
-   * confirming progress).
+   * third of it (or of `maxLagMs`) passed and data went out since (so a slow
+   * reader keeps confirming progress). Marks the client lagged when its oldest
+   * unanswered ping is older than `maxLagMs`.
    *
    * @returns `"ok"`; `"slow"` when a ping stayed unanswered longer than
    * `timeoutMs` although the client answered another one within it (it reads,
@@ -380,10 +404,12 @@ export class ClientSession {
         ? "slow"
         : "dead";
     }
+    const maxLag = this.#flow.maxLagMs;
+    this.#setLagged(this.#pings.length > 0 && now - this.#pings[0].at > maxLag);
     const sinceLast = now - this.#lastPingAt;
     if (
       sinceLast >= heartbeatMs ||
-      (sinceLast >= heartbeatMs / 3 && this.#sentBytes > this.#lastPingBytes)
+      (sinceLast >= Math.min(heartbeatMs, maxLag) / 3 && this.#sentBytes > this.#lastPingBytes)
     ) {
       this.ping(now);
     }

@@ -102,6 +102,7 @@ const DEFAULT_FLOW: FlowOptions = {
   lowWaterBytes: 256 << 10,
   maxInflightBytes: 1 << 20,
   maxFrameBytes: 64 << 10,
+  maxLagMs: 3000,
 };
 
 function preciseNow(): number {
@@ -213,7 +214,7 @@ export class Hub {
     };
     this.#heartbeatTimer = setInterval(
       () => this.#heartbeatTick(),
-      Math.max(50, Math.min(1000, this.#heartbeatMs / 4)),
+      Math.max(50, Math.min(1000, this.#heartbeatMs / 4, this.#flow.maxLagMs / 4)),
     );
   }
 

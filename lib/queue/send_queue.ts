@@ -142,7 +142,10 @@ interface TopicList<M extends QueuedMessage> {
 export class SendQueue<M extends QueuedMessage> {
   readonly #maxMessages: number;
   readonly #maxBytes: number;
-  readonly #coalesceAlways: boolean;
+  /** Coalescing always, by configuration (flush mode)… */
+  readonly #alwaysByConfig: boolean;
+  /** …or for now, while the reader is behind (see {@linkcode SendQueue.setEagerCoalescing}). */
+  #coalesceAlways: boolean;
   readonly #slowTimeoutMs: number;
   readonly #dropLimit: number;
   readonly #dropWindowMs: number;
@@ -174,7 +177,8 @@ export class SendQueue<M extends QueuedMessage> {
   constructor(options: SendQueueOptions = {}) {
     this.#maxMessages = positive("maxMessages", options.maxMessages ?? 1024);
     this.#maxBytes = positive("maxBytes", options.maxBytes ?? 8 * 1024 * 1024);
-    this.#coalesceAlways = (options.coalesce ?? "overflow") === "always";
+    this.#alwaysByConfig = (options.coalesce ?? "overflow") === "always";
+    this.#coalesceAlways = this.#alwaysByConfig;
     this.#slowTimeoutMs = options.slowTimeoutMs ?? 10_000;
     this.#dropLimit = options.dropLimit ?? 10_000;
     this.#dropWindowMs = options.dropWindowMs ?? 10_000;
@@ -263,6 +267,28 @@ export class SendQueue<M extends QueuedMessage> {
       this.#supersededHead = 0;
     }
     return 0;
+  }
+
+  /**
+   * While on, keeps only the latest message per key, as `coalesce: "always"`
+   * does, and removes the superseded ones queued now: for a reader that fell
+   * behind, the newest state per key is worth more than every step to it.
+   *
+   * @returns how many messages were coalesced away at once.
+   */
+  setEagerCoalescing(on: boolean): number {
+    if (this.#alwaysByConfig || on === this.#coalesceAlways) return 0;
+    this.#coalesceAlways = on;
+    if (!on) return 0;
+    const before = this.#coalescedTotal;
+    this.#ensureIndex(); // an index built now coalesces as it goes
+    while (this.#supersededHead < this.#superseded.length) {
+      const slot = this.#superseded[this.#supersededHead++];
+      if (!slot.live || slot.message === undefined) continue;
+      this.#remove(slot, "coalesced");
+      this.#coalescedTotal++;
+    }
+    return this.#coalescedTotal - before;
   }
 
   /** Builds the topic lists and key index from the live slots, in order. */

@@ -218,3 +218,33 @@ Deno.test("a client that reads, but falls further and further behind, is closed 
     await fast.close();
   });
 });
+
+Deno.test("a keyed reader that lags past --max-lag gets the latest per key, with gaps, and stays connected", async () => {
+  await withServer(
+    { maxLagMs: 400, heartbeatMs: 60_000, heartbeatTimeoutMs: 60_000 },
+    async (server) => {
+      // Reads one message per 15 ms (~66/s); session updates come at 100/s over 20 keys.
+      const slow = await Subscriber.connect({
+        url: wsUrl(server),
+        topics: ["s"],
+        mode: { kind: "slow", slowMs: 15 },
+      });
+      let i = 0;
+      const started = Date.now();
+      while (Date.now() - started < 3000) {
+        await publish(server, { topic: "s", key: `k${i % 20}`, data: { i: i++ } });
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await new Promise((r) => setTimeout(r, 1500));
+      const report = await slow.finish({ s: i }, 500);
+      const counts = report.topics.s;
+      assert.equal(slow.close, undefined, "still connected");
+      assert.equal(counts.missing + counts.duplicates + counts.outOfOrder, 0);
+      assert.ok(counts.gapped > 0, "coalesced seqs are reported as gaps");
+      assert.equal(counts.delivered + counts.gapped, i, "every seq delivered or gapped");
+      const s = await stats(server);
+      assert.ok(s.clients[0].coalesced > 0);
+      await slow.disconnect();
+    },
+  );
+});

@@ -1,6 +1,7 @@
 /**
  * Property test of the no-silent-loss invariant: under random pushes, takes,
- * limits, coalescing and outside gaps, what a reader takes from a SendQueue
+ * limits, coalescing (on overflow, always, or switched on while the reader
+ * lags) and outside gaps, what a reader takes from a SendQueue
  * covers, per topic, every seq exactly once and in order, as delivered
  * messages or gap ranges; and control frames all arrive, in order.
  */
@@ -83,6 +84,8 @@ function runScenario(seed: number): { delivered: number; gapped: number } {
       const frame = `ctl${step}`;
       controlsSent.push(frame);
       q.pushControl(frame);
+    } else if (r < 0.73) {
+      q.setEagerCoalescing(rand() < 0.5); // the reader falls behind, or catches up
     } else {
       consume(1 + int(200));
     }

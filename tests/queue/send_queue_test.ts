@@ -161,3 +161,18 @@ Deno.test("SendQueue stays linear while a stalled reader overflows for long", ()
   assert.equal(msgs.length, 100);
   assert.equal(msgs.at(-1)?.message?.seq, 200_000);
 });
+
+Deno.test("SendQueue eager coalescing keeps only the latest per key while on", () => {
+  const q = new SendQueue<Msg>();
+  q.push(msg("t", 1, "a"));
+  q.push(msg("t", 2, "b"));
+  q.push(msg("t", 3, "a"));
+  assert.equal(q.setEagerCoalescing(true), 1, "seq 1 is superseded by seq 3");
+  q.push(msg("t", 4, "b"));
+  q.push(msg("t", 5));
+  assert.deepEqual(describe(q.take(1 << 20)), ["gap t:1-2 coalesced", "t3", "t4", "t5"]);
+  q.setEagerCoalescing(false);
+  q.push(msg("t", 6, "a"));
+  q.push(msg("t", 7, "a"));
+  assert.deepEqual(describe(q.take(1 << 20)), ["t6", "t7"], "back to sending all");
+});
