@@ -8,6 +8,7 @@ import type { ServerSocket } from "../transport/socket.ts";
 import type { Delivery } from "./delivery.ts";
 import type { BuiltFrame, FrameBuilder } from "./frame_builder.ts";
 import type { FrameCompressor } from "./frame_compressor.ts";
+import { ReadWindow } from "./read_window.ts";
 import type { Subscription } from "./subscription.ts";
 
 /** Flow-control settings of one session. */
@@ -24,7 +25,9 @@ export interface FlowOptions {
   lowWaterBytes: number;
   /**
    * Stop writing while more than this many sent bytes are not yet confirmed by a
-   * `pong` (they sit in kernel buffers or the client has not read them).
+   * `pong` (they sit in kernel buffers or the client has not read them). The
+   * limit in force is smaller for a slow reader: what it reads in half of
+   * `maxLagMs` (see {@linkcode ReadWindow}).
    * @default {1048576}
    */
   maxInflightBytes: number;
@@ -34,10 +37,13 @@ export interface FlowOptions {
    */
   maxFrameBytes: number;
   /**
-   * Stop writing to a client whose oldest unanswered `ping` is older than this: it
-   * reads that far behind. Its queue then coalesces and drops (with gaps) instead
-   * of its lag growing without bound. Pings go out at least every third of this
-   * while data flows.
+   * How far behind a client may read. Its in-flight window holds what it reads
+   * in half of this; once its oldest unanswered `ping` or its oldest queued
+   * message is older than this, it is lagged: nothing more is written until it
+   * catches up, its queue keeps only the latest message per key, and, while it
+   * still reads, unkeyed messages older than half of this are dropped (with
+   * gaps), so what it reads stays about this recent. Pings go out at least every third of this while
+   * data flows.
    * @default {3000}
    */
   maxLagMs: number;
@@ -56,7 +62,11 @@ export interface ClientStats {
   coalesced: number;
   bufferedAmount: number;
   inflightBytes: number;
+  /** Unconfirmed bytes allowed now: what the client reads in half of `--max-lag`. */
+  windowBytes: number;
   blocked: boolean;
+  /** Reads more than `--max-lag` behind (see {@linkcode FlowOptions.maxLagMs}). */
+  lagged: boolean;
   slow: boolean;
   lastPongAgoMs: number | null;
   codec: CodecName;
@@ -131,18 +141,26 @@ export class ClientSession {
   readonly #transfers: Transfer[] = [];
   /** Unconfirmed bytes above which the next chunk waits for a `pong`. */
   readonly #transferWindow: number;
+  /** Unconfirmed bytes allowed, sized to how fast the client reads. */
+  readonly #window: ReadWindow;
   #blocked = false;
-  /** The oldest unanswered ping is older than `maxLagMs` (set by the heartbeat tick). */
+  /** Reads more than `maxLagMs` behind: in flight or in its queue (see {@linkcode FlowOptions.maxLagMs}). */
   #lagged = false;
+  /** Its oldest unanswered ping is older than `maxLagMs`: nothing more is written for now. */
+  #inflightLagged = false;
 
   #sentMessages = 0;
   #sentFrames = 0;
   #sentBytes = 0;
   #sentGaps = 0;
+  /** When history was last queued for replay: replayed messages count as queued then. */
+  #replayAt = -Infinity;
   /** Bytes the client confirmed reading (the highest `pong` id). */
   #ackedBytes = 0;
-  /** Unanswered pings: byte offset and send time. */
-  #pings: { id: number; at: number }[] = [];
+  /** Unanswered pings: byte offset, send time and the unconfirmed bytes ahead of it. */
+  #pings: { id: number; at: number; ahead: number }[] = [];
+  /** When the client last confirmed new bytes. */
+  #progressAt: number | undefined;
   #lastPingBytes = 0;
   #lastPingAt: number;
   #lastPongAt: number | undefined;
@@ -170,6 +188,7 @@ export class ClientSession {
     // Every part of a batch is at least 32 bytes, so its separators take at most chunkBytes / 32.
     // At most two chunks unread ahead of anything queued later, however slow the link.
     this.#transferWindow = Math.min(flow.maxInflightBytes, 2 * chunkBytes);
+    this.#window = new ReadWindow({ maxBytes: flow.maxInflightBytes, maxLagMs: flow.maxLagMs });
     this.#batchBytes = chunkBytes === Infinity
       ? flow.maxFrameBytes
       : Math.min(flow.maxFrameBytes, chunkBytes - codec.batchOverhead - chunkBytes / 32);
@@ -230,14 +249,17 @@ export class ClientSession {
           if (this.#transfers.length > 1) continue;
         }
         if (chunkSent) return "more";
-        if (!this.#mayWrite() || this.inflightBytes > this.#transferWindow) return "blocked";
+        if (
+          !this.#mayWrite() ||
+          this.inflightBytes > Math.min(this.#transferWindow, this.#window.bytes)
+        ) return "blocked";
         this.#writeChunk(transfer);
         chunkSent = true;
         continue;
       }
       if (this.queue.isEmpty) return "idle";
       if (!this.#mayWrite()) return "blocked";
-      const entries = this.queue.take(this.#batchBytes);
+      const entries = this.queue.take(this.#takeBytes());
       const frame = this.#ctx.builder.build(entries);
       if (frame.bytes > this.#ctx.builder.chunkBytes) {
         const topic = entries.length === 1 ? entries[0].message?.topic : undefined;
@@ -256,7 +278,7 @@ export class ClientSession {
   #writeAround(hold: TakeHold): boolean {
     while (!this.queue.isEmpty) {
       if (!this.#mayWrite()) return false;
-      const entries = this.queue.take(this.#batchBytes, hold);
+      const entries = this.queue.take(this.#takeBytes(), hold);
       if (entries.length === 0) return true;
       const frame = this.#ctx.builder.build(entries);
       if (frame.bytes > this.#ctx.builder.chunkBytes) {
@@ -267,6 +289,11 @@ export class ClientSession {
       this.#write(frame);
     }
     return true;
+  }
+
+  /** Bytes of queued messages for the next frame: a batch, or what the window has left. */
+  #takeBytes(): number {
+    return Math.min(this.#batchBytes, Math.max(1, this.#window.bytes - this.inflightBytes));
   }
 
   #startTransfer(frame: BuiltFrame, topic: string | undefined): void {
@@ -310,7 +337,7 @@ export class ClientSession {
     this.#sentGaps += frame.gaps;
     this.#sentBytes += frame.bytes;
     this.#ctx.onFrame(frame);
-    if (this.#sentBytes - this.#lastPingBytes >= this.#flow.maxInflightBytes / 4) {
+    if (this.#sentBytes - this.#lastPingBytes >= this.#window.bytes / 4) {
       this.ping(Date.now());
     }
   }
@@ -322,13 +349,14 @@ export class ClientSession {
    */
   #mayWrite(): boolean {
     const flow = this.#flow;
-    if (this.#lagged) {
+    if (this.#inflightLagged) {
       this.#blocked = true;
       return false;
     }
     const inflight = this.#sentBytes - this.#ackedBytes;
+    const window = this.#window.bytes;
     if (this.#blocked) {
-      if (inflight > flow.maxInflightBytes / 2) return false;
+      if (inflight > window / 2) return false;
       if (inflight > flow.lowWaterBytes && this.#socket.bufferedAmount > flow.lowWaterBytes) {
         return false;
       }
@@ -336,7 +364,7 @@ export class ClientSession {
       return true;
     }
     if (
-      inflight > flow.maxInflightBytes ||
+      inflight > window ||
       (inflight > flow.highWaterBytes && this.#socket.bufferedAmount > flow.highWaterBytes)
     ) {
       this.#blocked = true;
@@ -363,7 +391,7 @@ export class ClientSession {
     this.#socket.send(
       this.codec === "json" ? encodePing(id) : this.#ctx.builder.codec.encode({ type: "ping", id }),
     );
-    this.#pings.push({ id, at: now });
+    this.#pings.push({ id, at: now, ahead: id - this.#ackedBytes });
     this.#lastPingBytes = id;
     this.#lastPingAt = now;
   }
@@ -372,27 +400,53 @@ export class ClientSession {
   onPong(id: number | undefined, now: number): void {
     const confirmed = id ?? this.#lastPingBytes;
     if (!(confirmed >= 0 && confirmed <= this.#sentBytes)) return;
-    if (confirmed > this.#ackedBytes) this.#ackedBytes = confirmed;
+    if (confirmed > this.#ackedBytes) {
+      this.#ackedBytes = confirmed;
+      this.#progressAt = now;
+    }
     let i = 0;
     while (i < this.#pings.length && this.#pings[i].id <= confirmed) i++;
-    if (i > 0) this.#pings.splice(0, i);
-    this.#lastPongAt = now;
-    if (this.#lagged) {
-      this.#setLagged(this.#pings.length > 0 && now - this.#pings[0].at > this.#flow.maxLagMs);
+    if (i > 0) {
+      const answered = this.#pings[i - 1];
+      this.#window.answered(answered.ahead, now - answered.at);
+      this.#pings.splice(0, i);
     }
+    this.#lastPongAt = now;
+    if (this.#lagged) this.#judgeLag(now);
   }
 
-  /** Enters or leaves the lagged state: no writes, and only the latest message per key kept. */
-  #setLagged(lagged: boolean): void {
+  /**
+   * Judges how far behind the client reads: lagged when its oldest unanswered
+   * ping, or the oldest message queued for it, is older than `maxLagMs`. While
+   * lagged its queue keeps only the latest message per key.
+   */
+  #judgeLag(now: number): void {
+    const maxLag = this.#flow.maxLagMs;
+    this.#inflightLagged = this.#pings.length > 0 && now - this.#pings[0].at > maxLag;
+    let lagged = this.#inflightLagged;
+    if (!lagged) {
+      const oldest = this.queue.oldest();
+      lagged = oldest !== undefined && now - Math.max(oldest.ts, this.#replayAt) > maxLag;
+    }
+    if (lagged === this.#lagged) return;
     this.#lagged = lagged;
     this.queue.setEagerCoalescing(lagged);
   }
 
   /**
+   * Says history is being queued for replay now: its messages were published
+   * long ago, but count as queued now when judging how far behind the client is.
+   */
+  replaying(now: number): void {
+    this.#replayAt = now;
+  }
+
+  /**
    * Heartbeat tick. Pings when `heartbeatMs` passed since the last ping, or a
    * third of it (or of `maxLagMs`) passed and data went out since (so a slow
-   * reader keeps confirming progress). Marks the client lagged when its oldest
-   * unanswered ping is older than `maxLagMs`.
+   * reader keeps confirming progress). Shrinks the read window while a ping
+   * waits, marks the client lagged (see {@linkcode FlowOptions.maxLagMs}) and,
+   * while it is lagged but still reading, drops its stale unkeyed messages.
    *
    * @returns `"ok"`; `"slow"` when a ping stayed unanswered longer than
    * `timeoutMs` although the client answered another one within it (it reads,
@@ -405,7 +459,19 @@ export class ClientSession {
         : "dead";
     }
     const maxLag = this.#flow.maxLagMs;
-    this.#setLagged(this.#pings.length > 0 && now - this.#pings[0].at > maxLag);
+    const oldestPing = this.#pings[0];
+    if (oldestPing !== undefined) this.#window.waiting(oldestPing.ahead, now - oldestPing.at);
+    this.#judgeLag(now);
+    const reading = this.#pings.length === 0 ||
+      (this.#progressAt !== undefined && now - this.#progressAt <= maxLag);
+    if (this.#lagged && reading) {
+      // It reads, but too slowly: drop what it cannot read in time. (A client that stopped
+      // reading keeps its queue: the ladder closes it once the queue stays full.)
+      const cutoff = now - maxLag / 2;
+      if (this.#replayAt < cutoff) {
+        this.queue.dropStale((m) => m.key === undefined && m.ts < cutoff);
+      }
+    }
     const sinceLast = now - this.#lastPingAt;
     if (
       sinceLast >= heartbeatMs ||
@@ -440,7 +506,9 @@ export class ClientSession {
       coalesced: this.queue.coalescedTotal,
       bufferedAmount: this.#socket.bufferedAmount,
       inflightBytes: this.inflightBytes,
+      windowBytes: this.#window.bytes,
       blocked: this.#blocked,
+      lagged: this.#lagged,
       slow: this.slow,
       lastPongAgoMs: this.#lastPongAt === undefined ? null : now - this.#lastPongAt,
       codec: this.codec,

@@ -92,6 +92,7 @@ export async function syncSubscription(
         cursor = page.firstSeq - 1;
       }
       let replayed = 0;
+      session.replaying(Date.now());
       for (const env of page.envelopes) {
         if (env.seq <= cursor) continue;
         session.queue.push(ctx.deliveryOf(env));

@@ -291,6 +291,45 @@ export class SendQueue<M extends QueuedMessage> {
     return this.#coalescedTotal - before;
   }
 
+  /** The oldest message held, if any (control frames and gaps are skipped). */
+  oldest(): M | undefined {
+    for (let i = this.#head; i < this.#slots.length; i++) {
+      const slot = this.#slots[i];
+      if (slot.live && slot.message !== undefined) return slot.message;
+    }
+    return undefined;
+  }
+
+  /**
+   * Rung 3 by age instead of size: drops, oldest first, every message `stale`
+   * picks (always keeping the newest message), each reported as a `dropped` gap.
+   * For a reader that reads, but too slowly: what it cannot read in time goes,
+   * so what it reads stays recent.
+   *
+   * @returns how many messages were dropped.
+   */
+  dropStale(stale: (message: M) => boolean): number {
+    if (this.#messages <= 1) return 0;
+    this.#ensureIndex();
+    const now = this.#now();
+    if (now - this.#windowStart > this.#dropWindowMs) {
+      this.#windowStart = now;
+      this.#windowDrops = 0;
+    }
+    let dropped = 0;
+    for (let i = this.#head; i < this.#slots.length && this.#messages > 1; i++) {
+      const slot = this.#slots[i];
+      if (!slot.live || slot.message === undefined || !stale(slot.message)) continue;
+      this.#remove(slot, "dropped");
+      dropped++;
+    }
+    this.#droppedTotal += dropped;
+    this.#windowDrops += dropped;
+    this.#skipDeadHead();
+    this.#compact();
+    return dropped;
+  }
+
   /** Builds the topic lists and key index from the live slots, in order. */
   #ensureIndex(): void {
     if (this.#indexed) return;

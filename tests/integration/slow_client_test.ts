@@ -125,9 +125,14 @@ Deno.test("a client that never reads is cut off with gaps and 4008 while fast cl
     assert.ok(maxInflight <= 64 * KiB + 2 * KiB, `slow client had ${maxInflight} bytes in flight`);
     assert.ok(out.slowSamples.some((c) => c.dropped > 0), "the ladder dropped for the slow client");
     // Why flow control counts unconfirmed bytes: the engine's bufferedAmount stays 0 while the
-    // kernel absorbs the first ~4 MB, but the bytes the client has not confirmed reach the window.
+    // kernel absorbs the first ~4 MB, but the bytes the client has not confirmed reach the window,
+    // which shrinks to its floor for a client that reads nothing.
     assert.ok(out.slowSamples.every((c) => c.bufferedAmount === 0), "bufferedAmount never rose");
-    assert.ok(maxInflight >= 60 * KiB, `unconfirmed bytes only reached ${maxInflight}`);
+    assert.ok(
+      out.slowSamples.some((c) => c.inflightBytes >= c.windowBytes),
+      `unconfirmed bytes only reached ${maxInflight}`,
+    );
+    assert.ok(out.slowSamples.at(-1)!.windowBytes < 16 * KiB);
 
     // What the slow client would read: messages in order from seq 1, then the 4008 close.
     const read = await readUntilClose(out.raw, 2000);
@@ -244,6 +249,45 @@ Deno.test("a keyed reader that lags past --max-lag gets the latest per key, with
       assert.equal(counts.delivered + counts.gapped, i, "every seq delivered or gapped");
       const s = await stats(server);
       assert.ok(s.clients[0].coalesced > 0);
+      await slow.disconnect();
+    },
+  );
+});
+
+Deno.test("an unkeyed reader that falls behind stays about --max-lag behind, told of what it missed", async () => {
+  await withServer(
+    { maxLagMs: 400, heartbeatMs: 60_000, heartbeatTimeoutMs: 60_000 },
+    async (server) => {
+      // Reads one message per 50 ms (20/s); messages come at ~80/s. Were every one of them
+      // delivered, it would end seconds behind, with the backlog in its socket buffers.
+      const slow = await Subscriber.connect({
+        url: wsUrl(server),
+        topics: ["feed"],
+        mode: { kind: "slow", slowMs: 50 },
+      });
+      let i = 0;
+      const started = Date.now();
+      while (Date.now() - started < 3000) {
+        await publish(server, { topic: "feed", data: { i: i++, pad: "x".repeat(150) } });
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const last = { feed: i };
+      const deadline = Date.now() + 2000;
+      while (!slow.caughtUp(last) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const caughtUp = slow.caughtUp(last);
+      const report = await slow.finish(last, 0);
+      const counts = report.topics.feed;
+      assert.equal(slow.close, undefined, "still connected");
+      assert.ok(caughtUp, `within 2 s of the last publish: ${JSON.stringify(counts)}`);
+      assert.equal(counts.missing + counts.duplicates + counts.outOfOrder, 0);
+      assert.ok(counts.gapped > 0, "dropped seqs are reported as gaps");
+      assert.ok(counts.delivered > 20, "it kept reading");
+      assert.equal(counts.delivered + counts.gapped, i, "every seq delivered or gapped");
+      const client = (await stats(server)).clients[0];
+      assert.ok(client.dropped > 0);
+      assert.ok(client.windowBytes < 64 * KiB, `window ${client.windowBytes}`);
       await slow.disconnect();
     },
   );

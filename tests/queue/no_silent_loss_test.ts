@@ -1,7 +1,7 @@
 /**
  * Property test of the no-silent-loss invariant: under random pushes, takes,
  * limits, coalescing (on overflow, always, or switched on while the reader
- * lags) and outside gaps, what a reader takes from a SendQueue
+ * lags), dropping stale messages and outside gaps, what a reader takes from a SendQueue
  * covers, per topic, every seq exactly once and in order, as delivered
  * messages or gap ranges; and control frames all arrive, in order.
  */
@@ -86,6 +86,9 @@ function runScenario(seed: number): { delivered: number; gapped: number } {
       q.pushControl(frame);
     } else if (r < 0.73) {
       q.setEagerCoalescing(rand() < 0.5); // the reader falls behind, or catches up
+    } else if (r < 0.75) {
+      const topic = topics[int(topics.length)]; // messages too old for a lagging reader
+      q.dropStale((m) => m.topic === topic && m.key === undefined && rand() < 0.7);
     } else {
       consume(1 + int(200));
     }

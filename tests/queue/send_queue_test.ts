@@ -176,3 +176,35 @@ Deno.test("SendQueue eager coalescing keeps only the latest per key while on", (
   q.push(msg("t", 7, "a"));
   assert.deepEqual(describe(q.take(1 << 20)), ["t6", "t7"], "back to sending all");
 });
+
+Deno.test("SendQueue.dropStale drops the messages it picks, oldest first, with gaps, keeping the newest", () => {
+  const q = new SendQueue<Msg>();
+  q.push(msg("t", 1));
+  q.push(msg("t", 2, "k"));
+  q.pushControl("ctl");
+  q.push(msg("u", 1));
+  q.push(msg("t", 3));
+  assert.equal(q.dropStale((m) => m.key === undefined && !(m.topic === "t" && m.seq === 3)), 2);
+  assert.equal(q.droppedTotal, 2);
+  assert.deepEqual(describe(q.take(1 << 20)), ["gap t:1-1 dropped", "t2"]);
+  assert.deepEqual(describe(q.take(1 << 20)), ["control ctl"]);
+  assert.deepEqual(describe(q.take(1 << 20)), ["gap u:1-1 dropped", "t3"]);
+
+  q.push(msg("t", 4));
+  assert.equal(q.dropStale(() => true), 0, "the newest message stays");
+  assert.deepEqual(describe(q.take(1 << 20)), ["t4"]);
+});
+
+Deno.test("SendQueue.oldest is the first message held, past control frames and gaps", () => {
+  const q = new SendQueue<Msg>();
+  assert.equal(q.oldest(), undefined);
+  q.pushControl("ctl");
+  q.pushGap({ topic: "t", fromSeq: 1, toSeq: 1, reason: "bus_outage" });
+  q.push(msg("t", 2));
+  q.push(msg("t", 3));
+  assert.equal(q.oldest()?.seq, 2);
+  q.take(1 << 20);
+  assert.equal(q.oldest()?.seq, 2, "a take stops before the control frame");
+  q.take(1 << 20);
+  assert.equal(q.oldest(), undefined);
+});
