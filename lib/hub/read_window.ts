@@ -29,6 +29,12 @@
 export class ReadWindow {
   /** The smallest window: what a very slow reader is given at a time. */
   static readonly MIN_BYTES = 4 << 10;
+  /**
+   * The window before anything is measured: small, so a slow reader is found
+   * out before much is in flight; a client that answers within a round trip
+   * has the whole window after its first `pong`.
+   */
+  static readonly INITIAL_BYTES = 16 << 10;
 
   readonly #maxBytes: number;
   readonly #minBytes: number;
@@ -39,7 +45,7 @@ export class ReadWindow {
    * @param options.maxBytes the largest window (`--max-inflight-bytes`).
    * @param options.maxLagMs the lag the window aims at twice over (`--max-lag`).
    * @param options.initialBytes the window before anything is measured.
-   * @default initialBytes a quarter of `maxBytes`, at least {@linkcode ReadWindow.MIN_BYTES}
+   * @default initialBytes {@linkcode ReadWindow.INITIAL_BYTES}
    */
   constructor(options: { maxBytes: number; maxLagMs: number; initialBytes?: number }) {
     const { maxBytes, maxLagMs } = options;
@@ -48,7 +54,7 @@ export class ReadWindow {
     this.#maxBytes = maxBytes;
     this.#minBytes = Math.min(maxBytes, ReadWindow.MIN_BYTES);
     this.#maxLagMs = maxLagMs;
-    this.#bytes = this.#clamp(options.initialBytes ?? maxBytes / 4);
+    this.#bytes = this.#clamp(options.initialBytes ?? ReadWindow.INITIAL_BYTES);
   }
 
   /** Unconfirmed bytes allowed now. */

@@ -3,10 +3,12 @@ import { ReadWindow } from "../../lib/hub/read_window.ts";
 
 const MiB = 1 << 20;
 
-Deno.test("ReadWindow starts at a quarter of the largest window", () => {
-  assert.equal(new ReadWindow({ maxBytes: MiB, maxLagMs: 3000 }).bytes, MiB / 4);
-  assert.equal(new ReadWindow({ maxBytes: 8 << 10, maxLagMs: 3000 }).bytes, 4 << 10, "the floor");
+Deno.test("ReadWindow starts small, within its bounds", () => {
+  assert.equal(new ReadWindow({ maxBytes: MiB, maxLagMs: 3000 }).bytes, 16 << 10);
+  assert.equal(new ReadWindow({ maxBytes: 8 << 10, maxLagMs: 3000 }).bytes, 8 << 10);
   assert.equal(new ReadWindow({ maxBytes: 2048, maxLagMs: 3000 }).bytes, 2048, "never over max");
+  const w = new ReadWindow({ maxBytes: MiB, maxLagMs: 3000, initialBytes: 1 });
+  assert.equal(w.bytes, 4 << 10, "never under the floor");
 });
 
 Deno.test("ReadWindow opens fully for a client that answers within a round trip", () => {
@@ -29,8 +31,9 @@ Deno.test("ReadWindow sizes itself to what a backlogged reader reads in half of 
 
 Deno.test("ReadWindow shrinks while a ping waits, before any answer", () => {
   const w = new ReadWindow({ maxBytes: MiB, maxLagMs: 3000 });
+  w.answered(16_000, 2); // it keeps up, for now
   w.waiting(200_000, 700); // within a quarter of maxLag: no verdict yet
-  assert.equal(w.bytes, MiB / 4);
+  assert.equal(w.bytes, MiB);
   w.waiting(200_000, 2000); // under 100 KB/s
   assert.equal(w.bytes, 150_000);
   w.waiting(200_000, 1000); // never grows while waiting

