@@ -151,7 +151,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: "max-inflight-bytes",
     kind: "bytes",
     default: "1MiB",
-    doc: "Stop writing while more sent bytes than this are unconfirmed by the client's pong",
+    doc:
+      "Most sent bytes unconfirmed by the client's pong; a slow reader gets less: what it reads in half of --max-lag",
   },
   {
     key: "maxLagMs",
@@ -159,7 +160,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "duration",
     default: "3s",
     doc:
-      "Stop writing to a client whose oldest unanswered ping is older than this (it reads too far behind); its queue then coalesces and drops, with gaps",
+      "How far behind a client may read: past it, its queue keeps the latest message per key and, while it reads, drops unkeyed messages older than half of this (with gaps)",
   },
   {
     key: "maxFrameBytes",
