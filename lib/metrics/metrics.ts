@@ -169,6 +169,16 @@ export function createMetrics(
     },
   });
   new client.Gauge({
+    name: "floodgate_lagged_clients",
+    help: "Clients reading more than --max-lag behind (kept current by coalescing and dropping)",
+    registers: [registry],
+    collect() {
+      let lagged = 0;
+      for (const c of hub.clientStats()) if (c.lagged) lagged++;
+      this.set(lagged);
+    },
+  });
+  new client.Gauge({
     name: "floodgate_queued_messages",
     help: "Messages waiting in client queues",
     registers: [registry],

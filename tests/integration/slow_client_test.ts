@@ -11,6 +11,7 @@ import type { ClientStats } from "../../lib/hub/client_session.ts";
 import type { FloodgateServer } from "../../lib/server.ts";
 import { RawWebSocket } from "../../lib/load/raw_ws.ts";
 import { Subscriber } from "../../lib/load/subscriber.ts";
+import { fetchMetrics } from "../../lib/load/prometheus_text.ts";
 import { readUntilClose } from "../_support/raw_read.ts";
 import { publish, withServer, wsUrl } from "../_support/server.ts";
 import { TestClient } from "../_support/test_client.ts";
@@ -266,11 +267,17 @@ Deno.test("an unkeyed reader that falls behind stays about --max-lag behind, tol
         mode: { kind: "slow", slowMs: 50 },
       });
       let i = 0;
+      let laggedSeen = 0;
       const started = Date.now();
       while (Date.now() - started < 3000) {
         await publish(server, { topic: "feed", data: { i: i++, pad: "x".repeat(150) } });
         await new Promise((r) => setTimeout(r, 10));
+        if (i % 20 === 0) {
+          const metrics = await fetchMetrics(`${server.url}/metrics`);
+          laggedSeen = Math.max(laggedSeen, metrics.get("floodgate_lagged_clients") ?? 0);
+        }
       }
+      assert.equal(laggedSeen, 1, "/metrics showed the lagged client");
       const last = { feed: i };
       const deadline = Date.now() + 2000;
       while (!slow.caughtUp(last) && Date.now() < deadline) {
