@@ -38,12 +38,12 @@ export interface FlowOptions {
   maxFrameBytes: number;
   /**
    * How far behind a client may read. Its in-flight window holds what it reads
-   * in half of this; once its oldest unanswered `ping` or its oldest queued
-   * message is older than this, it is lagged: nothing more is written until it
-   * catches up, its queue keeps only the latest message per key, and, while it
-   * still reads, unkeyed messages older than half of this are dropped (with
-   * gaps), so what it reads stays about this recent. Pings go out at least every third of this while
-   * data flows.
+   * in half of this. Once its oldest unanswered `ping` or its oldest queued
+   * message is older than this, it is lagged: its queue keeps only the latest
+   * message per key and, while it still reads, unkeyed messages older than half
+   * of this are dropped (with gaps), so what it reads stays about this recent.
+   * While the unanswered ping is that old, nothing more is written. Pings go
+   * out at least every third of this while data flows.
    * @default {3000}
    */
   maxLagMs: number;
@@ -144,7 +144,7 @@ export class ClientSession {
   /** Unconfirmed bytes allowed, sized to how fast the client reads. */
   readonly #window: ReadWindow;
   #blocked = false;
-  /** Reads more than `maxLagMs` behind: in flight or in its queue (see {@linkcode FlowOptions.maxLagMs}). */
+  /** Reads more than `maxLagMs` behind, in flight or in its queue (see {@linkcode FlowOptions.maxLagMs}). */
   #lagged = false;
   /** Its oldest unanswered ping is older than `maxLagMs`: nothing more is written for now. */
   #inflightLagged = false;
