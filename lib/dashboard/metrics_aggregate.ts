@@ -48,6 +48,7 @@ export function aggregateSamples(
     topics: max((s) => s.topics),
     blockedClients: sum((s) => s.blockedClients),
     slowClients: sum((s) => s.slowClients),
+    laggedClients: sum((s) => s.laggedClients ?? 0),
     publishPerSec: sum((s) => s.publishPerSec),
     deliveriesPerSec: sum((s) => s.deliveriesPerSec),
     framesPerSec: sum((s) => s.framesPerSec),

@@ -76,8 +76,13 @@ export class MetricsPanel implements View {
     const s = this.#sample;
     const t = (id: TileId) => this.#tiles.get(id)!;
     if (s) {
-      this.#set("clients", formatCount(s.clients), `${s.slowClients} slow · ${s.topics} topics`);
-      setData(t("clients").root, "tone", s.slowClients > 0 ? "warn" : "");
+      const lagged = s.laggedClients ?? 0;
+      this.#set(
+        "clients",
+        formatCount(s.clients),
+        `${s.slowClients} slow · ${lagged} lagged · ${s.topics} topics`,
+      );
+      setData(t("clients").root, "tone", s.slowClients > 0 || lagged > 0 ? "warn" : "");
       this.#set(
         "publish",
         formatCount(s.publishPerSec),

@@ -33,6 +33,11 @@ export interface MetricsSample {
   blockedClients: number;
   /** Clients blocked or with an overflowing queue. */
   slowClients: number;
+  /**
+   * Clients reading more than `--max-lag` behind, kept current by coalescing and
+   * dropping (absent from instances older than this field).
+   */
+  laggedClients?: number;
   publishPerSec: number;
   deliveriesPerSec: number;
   framesPerSec: number;

@@ -12,6 +12,7 @@ function sample(instance: string, at: number, n: number): MetricsSample {
     topics: n,
     blockedClients: 0,
     slowClients: n,
+    laggedClients: instance === "b" ? undefined : n,
     publishPerSec: 10 * n,
     deliveriesPerSec: 100 * n,
     framesPerSec: n,
@@ -30,6 +31,7 @@ function sample(instance: string, at: number, n: number): MetricsSample {
 Deno.test("aggregateSamples adds counts across instances and keeps the worst latency", () => {
   const total = aggregateSamples([sample("a", 1000, 1), sample("b", 1500, 2)])!;
   assert.equal(total.clients, 3);
+  assert.equal(total.laggedClients, 1, "an instance without the field counts none");
   assert.equal(total.deliveriesPerSec, 300);
   assert.equal(total.queues.maxMessages, 2);
   assert.deepEqual(total.disconnectsByCode, { "1000": 3, "4001": 1, "4002": 1 });
