@@ -209,6 +209,11 @@ export class ClientSession {
     return this.#sentBytes - this.#ackedBytes;
   }
 
+  /** Whether the client reads more than `maxLagMs` behind (see {@linkcode FlowOptions.maxLagMs}). */
+  get lagged(): boolean {
+    return this.#lagged;
+  }
+
   /** Whether flow control stopped the last drain. */
   get blocked(): boolean {
     return this.#blocked;

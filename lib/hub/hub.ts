@@ -92,6 +92,8 @@ export interface HubSnapshot {
   clients: number;
   topics: number;
   blockedClients: number;
+  /** Clients reading more than `--max-lag` behind. */
+  laggedClients: number;
   counters: ReturnType<HubCounters["toJSON"]>;
   /** Present when frames are compressed. */
   compression: CompressionStats | undefined;
@@ -331,11 +333,14 @@ export class Hub {
 
   /** Hub-wide numbers. */
   snapshotStats(): HubSnapshot {
+    let laggedClients = 0;
+    for (const session of this.#clients.values()) if (session.lagged) laggedClients++;
     return {
       mode: this.mode,
       clients: this.#clients.size,
       topics: this.#subscribers.size,
       blockedClients: this.#scheduler.blockedCount,
+      laggedClients,
       counters: this.counters.toJSON(this.#clients.values()),
       compression: this.#compressor?.stats(),
     };

@@ -173,9 +173,7 @@ export function createMetrics(
     help: "Clients reading more than --max-lag behind (kept current by coalescing and dropping)",
     registers: [registry],
     collect() {
-      let lagged = 0;
-      for (const c of hub.clientStats()) if (c.lagged) lagged++;
-      this.set(lagged);
+      this.set(snapshot.laggedClients);
     },
   });
   new client.Gauge({

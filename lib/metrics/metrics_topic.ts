@@ -52,14 +52,12 @@ export function startMetricsTopic(hub: Hub, options: MetricsTopicOptions): () =>
     const rate = (a: number, b: number) => round1((a - b) / seconds);
     const queues = { messages: 0, bytes: 0, maxMessages: 0, maxBytes: 0 };
     let slowClients = 0;
-    let laggedClients = 0;
     for (const client of hub.clientStats()) {
       queues.messages += client.queue.messages;
       queues.bytes += client.queue.bytes;
       queues.maxMessages = Math.max(queues.maxMessages, client.queue.messages);
       queues.maxBytes = Math.max(queues.maxBytes, client.queue.bytes);
       if (client.slow) slowClients++;
-      if (client.lagged) laggedClients++;
     }
     const sample: MetricsSample = {
       instance: options.instance,
@@ -70,7 +68,7 @@ export function startMetricsTopic(hub: Hub, options: MetricsTopicOptions): () =>
       topics: stats.topics,
       blockedClients: stats.blockedClients,
       slowClients,
-      laggedClients,
+      laggedClients: stats.laggedClients,
       publishPerSec: rate(c.published, last.published),
       deliveriesPerSec: rate(c.delivered, last.delivered),
       framesPerSec: rate(c.framesSent, last.framesSent),

@@ -282,12 +282,7 @@ export class SendQueue<M extends QueuedMessage> {
     if (!on) return 0;
     const before = this.#coalescedTotal;
     this.#ensureIndex(); // an index built now coalesces as it goes
-    while (this.#supersededHead < this.#superseded.length) {
-      const slot = this.#superseded[this.#supersededHead++];
-      if (!slot.live || slot.message === undefined) continue;
-      this.#remove(slot, "coalesced");
-      this.#coalescedTotal++;
-    }
+    this.#coalesceSuperseded(always);
     return this.#coalescedTotal - before;
   }
 
@@ -311,23 +306,7 @@ export class SendQueue<M extends QueuedMessage> {
   dropStale(stale: (message: M) => boolean): number {
     if (this.#messages <= 1) return 0;
     this.#ensureIndex();
-    const now = this.#now();
-    if (now - this.#windowStart > this.#dropWindowMs) {
-      this.#windowStart = now;
-      this.#windowDrops = 0;
-    }
-    let dropped = 0;
-    for (let i = this.#head; i < this.#slots.length && this.#messages > 1; i++) {
-      const slot = this.#slots[i];
-      if (!slot.live || slot.message === undefined || !stale(slot.message)) continue;
-      this.#remove(slot, "dropped");
-      dropped++;
-    }
-    this.#droppedTotal += dropped;
-    this.#windowDrops += dropped;
-    this.#skipDeadHead();
-    this.#compact();
-    return dropped;
+    return this.#dropOldest(stale, always);
   }
 
   /** Builds the topic lists and key index from the live slots, in order. */
@@ -470,36 +449,49 @@ export class SendQueue<M extends QueuedMessage> {
   }
 
   #walkLadder(): number {
+    const over = () => this.#overLimits();
+    const coalesced = this.#coalesceSuperseded(over);
+    if (!over()) return coalesced;
+    this.#fullSince ??= this.#now();
+    return coalesced + this.#dropOldest(always, over);
+  }
+
+  /** Rung 2: removes superseded messages, oldest first, while `more()` says so. */
+  #coalesceSuperseded(more: () => boolean): number {
     let removed = 0;
-    // Rung 2: superseded messages, oldest first.
-    while (this.#overLimits() && this.#supersededHead < this.#superseded.length) {
+    while (more() && this.#supersededHead < this.#superseded.length) {
       const slot = this.#superseded[this.#supersededHead++];
       if (!slot.live || slot.message === undefined) continue;
       this.#remove(slot, "coalesced");
-      this.#coalescedTotal++;
       removed++;
     }
-    if (!this.#overLimits()) return removed;
-    // Rung 3: the oldest messages, always keeping the newest one.
+    this.#coalescedTotal += removed;
+    return removed;
+  }
+
+  /**
+   * Rung 3: drops, oldest first, the messages `pick` chooses while `more()`
+   * says so, always keeping the newest message; counts them in the drop window.
+   */
+  #dropOldest(pick: (message: M) => boolean, more: () => boolean): number {
     const now = this.#now();
-    this.#fullSince ??= now;
     if (now - this.#windowStart > this.#dropWindowMs) {
       this.#windowStart = now;
       this.#windowDrops = 0;
     }
     this.#skipDeadHead();
-    let i = this.#head;
-    while (this.#overLimits() && this.#messages > 1 && i < this.#slots.length) {
-      const slot = this.#slots[i++];
-      if (!slot.live || slot.message === undefined) continue;
+    let dropped = 0;
+    for (let i = this.#head; i < this.#slots.length && this.#messages > 1 && more(); i++) {
+      const slot = this.#slots[i];
+      if (!slot.live || slot.message === undefined || !pick(slot.message)) continue;
       this.#remove(slot, "dropped");
-      this.#droppedTotal++;
-      this.#windowDrops++;
-      removed++;
+      dropped++;
     }
+    this.#droppedTotal += dropped;
+    this.#windowDrops += dropped;
     this.#skipDeadHead();
     this.#compact();
-    return removed;
+    return dropped;
   }
 
   /**
@@ -587,6 +579,11 @@ export class SendQueue<M extends QueuedMessage> {
       this.#head = 0;
     }
   }
+}
+
+/** A condition that always holds. */
+function always(): boolean {
+  return true;
 }
 
 /** What a slot adds to a frame: its message and an upper bound for each of its gap frames. */

@@ -225,22 +225,48 @@ Deno.test("a client that reads, but falls further and further behind, is closed 
   });
 });
 
+/** Limits for the lag tests: a short `--max-lag`, and no heartbeat closes. */
+const lagSettings: Partial<Settings> = {
+  maxLagMs: 400,
+  heartbeatMs: 60_000,
+  heartbeatTimeoutMs: 60_000,
+};
+
+/**
+ * Publishes `body(i)` for i = 0, 1, … about every 10 ms for `ms`, calling
+ * `after(i + 1)` after each; returns how many were published.
+ */
+async function publishFor(
+  server: FloodgateServer,
+  ms: number,
+  body: (i: number) => unknown,
+  after?: (published: number) => Promise<void>,
+): Promise<number> {
+  let i = 0;
+  const started = Date.now();
+  while (Date.now() - started < ms) {
+    await publish(server, body(i++));
+    await new Promise((r) => setTimeout(r, 10));
+    await after?.(i);
+  }
+  return i;
+}
+
 Deno.test("a keyed reader that lags past --max-lag gets the latest per key, with gaps, and stays connected", async () => {
   await withServer(
-    { maxLagMs: 400, heartbeatMs: 60_000, heartbeatTimeoutMs: 60_000 },
+    lagSettings,
     async (server) => {
-      // Reads one message per 15 ms (~66/s); session updates come at 100/s over 20 keys.
+      // Reads one message per 15 ms (~66/s); session updates come at ~80/s over 20 keys.
       const slow = await Subscriber.connect({
         url: wsUrl(server),
         topics: ["s"],
         mode: { kind: "slow", slowMs: 15 },
       });
-      let i = 0;
-      const started = Date.now();
-      while (Date.now() - started < 3000) {
-        await publish(server, { topic: "s", key: `k${i % 20}`, data: { i: i++ } });
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      const i = await publishFor(
+        server,
+        3000,
+        (i) => ({ topic: "s", key: `k${i % 20}`, data: { i } }),
+      );
       await new Promise((r) => setTimeout(r, 1500));
       const report = await slow.finish({ s: i }, 500);
       const counts = report.topics.s;
@@ -257,7 +283,7 @@ Deno.test("a keyed reader that lags past --max-lag gets the latest per key, with
 
 Deno.test("an unkeyed reader that falls behind stays about --max-lag behind, told of what it missed", async () => {
   await withServer(
-    { maxLagMs: 400, heartbeatMs: 60_000, heartbeatTimeoutMs: 60_000 },
+    lagSettings,
     async (server) => {
       // Reads one message per 50 ms (20/s); messages come at ~80/s. Were every one of them
       // delivered, it would end seconds behind, with the backlog in its socket buffers.
@@ -266,17 +292,17 @@ Deno.test("an unkeyed reader that falls behind stays about --max-lag behind, tol
         topics: ["feed"],
         mode: { kind: "slow", slowMs: 50 },
       });
-      let i = 0;
       let laggedSeen = 0;
-      const started = Date.now();
-      while (Date.now() - started < 3000) {
-        await publish(server, { topic: "feed", data: { i: i++, pad: "x".repeat(150) } });
-        await new Promise((r) => setTimeout(r, 10));
-        if (i % 20 === 0) {
+      const i = await publishFor(
+        server,
+        3000,
+        (i) => ({ topic: "feed", data: { i, pad: "x".repeat(150) } }),
+        async (published) => {
+          if (published % 20 !== 0) return;
           const metrics = await fetchMetrics(`${server.url}/metrics`);
           laggedSeen = Math.max(laggedSeen, metrics.get("floodgate_lagged_clients") ?? 0);
-        }
-      }
+        },
+      );
       assert.equal(laggedSeen, 1, "/metrics showed the lagged client");
       const last = { feed: i };
       const deadline = Date.now() + 2000;
