@@ -82,11 +82,14 @@ export async function startServer(
       maxTopics: settings.maxTopics,
       maxKeysPerTopic: settings.maxKeysPerTopic,
     }));
-  // Native Deno is the faster engine; permessage-deflate needs npm:ws on node:http.
+  // npm:ws on node:http has ping/pong (flow control for plain clients) and permessage-deflate;
+  // the native engine has neither (BENCHMARKS.md compares the two).
   const upgrader = parts.upgrader ??
-    (settings.compression === "off" ? new DenoUpgrader() : new WsUpgrader({
+    (settings.engine === "deno" ? new DenoUpgrader(idleTimeoutSec(settings)) : new WsUpgrader({
       compression: settings.compression,
-      maxPayload: settings.maxInboundBytes,
+      // The hub refuses frames over --max-inbound-bytes with a reason naming the flag; the
+      // engine cuts off, without buffering them, only frames far beyond it.
+      maxPayload: 2 * settings.maxInboundBytes + (64 << 10),
       threshold: settings.compressionThreshold,
       level: settings.compressionLevel,
     }));
@@ -212,6 +215,15 @@ export async function startServer(
       return shuttingDown;
     },
   };
+}
+
+/**
+ * The native engine's own WebSocket-level liveness check: it pings a
+ * connection idle this many seconds and closes it when no pong follows. The
+ * hub cannot see those pings, so it is the heartbeat timeout (rounded up).
+ */
+function idleTimeoutSec(settings: Settings): number {
+  return Math.max(1, Math.ceil(settings.heartbeatTimeoutMs / 1000));
 }
 
 /** A listener serving the app. */

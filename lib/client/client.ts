@@ -295,14 +295,17 @@ export class FloodgateClient {
       url.searchParams.set("token", value);
     }
     if (this.#closing) return this.#finish(1000, "client closed");
-    // JSON is the server's default: asking for no subprotocol works with any server. MessagePack
-    // is asked for with JSON as the fallback, so a server without it can still accept (browsers
-    // fail a handshake whose answer names none of the offered subprotocols).
+    // The SDK speaks the protocol (it answers pings and reassembles chunks), so it offers a
+    // floodgate.v1.* subprotocol; without one the server treats it as a plain client. MessagePack
+    // is asked for with JSON as the fallback.
     let ws: WebSocket;
     try {
-      ws = this.#options.codec === "msgpack"
-        ? new this.#WebSocket(url.href, [MSGPACK_SUBPROTOCOL, JSON_SUBPROTOCOL])
-        : new this.#WebSocket(url.href);
+      ws = new this.#WebSocket(
+        url.href,
+        this.#options.codec === "msgpack"
+          ? [MSGPACK_SUBPROTOCOL, JSON_SUBPROTOCOL]
+          : [JSON_SUBPROTOCOL],
+      );
     } catch (err) {
       this.#events.emit("error", {
         code: "connect_failed",

@@ -31,6 +31,7 @@ export interface Settings {
   maxMessageBytes: number;
   maxReassemblyBytes: number;
   reassemblyTimeoutMs: number;
+  engine: "ws" | "deno";
   compression: "off" | "deflate" | "deflate-per-socket";
   compressionThreshold: number;
   compressionLevel: number;
@@ -228,12 +229,20 @@ export const SETTINGS: readonly SettingSpec[] = [
     doc: "A chunked message from a client not finished within this is dropped with an error",
   },
   {
+    key: "engine",
+    flag: "engine",
+    kind: { oneOf: ["ws", "deno"] },
+    default: "ws",
+    doc:
+      "ws: npm:ws on node:http (WebSocket ping/pong: flow control for plain clients; permessage-deflate); deno: Deno.upgradeWebSocket on Deno.serve (no ping/pong, no compression)",
+  },
+  {
     key: "compression",
     flag: "compression",
     kind: { oneOf: ["off", "deflate", "deflate-per-socket"] },
     default: "off",
     doc:
-      "off: native Deno engine; deflate: npm:ws engine negotiating permessage-deflate, each frame compressed once for all clients; deflate-per-socket: ws compressing per client, for comparison",
+      "deflate: negotiate permessage-deflate, each frame compressed once for all clients; deflate-per-socket: ws compressing per client, for comparison (both need --engine ws)",
   },
   {
     key: "compressionThreshold",
@@ -517,7 +526,13 @@ export function loadSettings(
       settings[spec.key] = convert(spec, env.PORT, "PORT");
     }
   }
-  return { settings: settings as unknown as Settings, help: values.help === true };
+  const resolved = settings as unknown as Settings;
+  if (resolved.engine === "deno" && resolved.compression !== "off") {
+    throw new RangeError(
+      `--compression ${resolved.compression} needs --engine ws: Deno.upgradeWebSocket negotiates no permessage-deflate`,
+    );
+  }
+  return { settings: resolved, help: values.help === true };
 }
 
 /** The `--help` text. */

@@ -25,7 +25,7 @@ import type { Permissions } from "../auth/permissions.ts";
 import { publishRefusal } from "../auth/publish_check.ts";
 import type { KeyedRateLimiter } from "../limits/keyed_rate_limiter.ts";
 import { CloseCode } from "../protocol/codes.ts";
-import { codecOf, selectSubprotocol } from "../protocol/subprotocol.ts";
+import { clientLevelOf, codecOf, selectSubprotocol } from "../protocol/subprotocol.ts";
 import type { WebAssets } from "../dashboard/assets.ts";
 import { mountWebRoutes } from "./web_routes.ts";
 
@@ -312,10 +312,19 @@ export function createApp(options: AppOptions): Hono {
     let session: ClientSession | undefined;
     return upgrader.upgrade(c.req.raw, { protocol, env: c.env }, {
       onOpen(socket) {
-        session = hub.connect(socket, { remote: remote.text, topics, permissions, codec });
+        session = hub.connect(socket, {
+          remote: remote.text,
+          topics,
+          permissions,
+          codec,
+          level: clientLevelOf(protocol),
+        });
       },
       onMessage(data) {
         if (session) hub.receive(session, data);
+      },
+      onPong(data) {
+        if (session) hub.pong(session, data);
       },
       onClose(code, reason) {
         if (session) hub.disconnected(session, code, reason);

@@ -3,11 +3,19 @@ import { TokenBucket } from "../limits/token_bucket.ts";
 import type { ChunkAssembler } from "../protocol/chunk_assembler.ts";
 import type { CodecName } from "../protocol/codec.ts";
 import { encodePing } from "../protocol/encode.ts";
+import type { ClientLevel } from "../protocol/subprotocol.ts";
+import { encodeWirePing } from "../protocol/wire_ping.ts";
 import { SendQueue, type SendQueueOptions, type TakeHold } from "../queue/send_queue.ts";
 import type { ServerSocket } from "../transport/socket.ts";
 import type { Delivery } from "./delivery.ts";
 import type { BuiltFrame, FrameBuilder } from "./frame_builder.ts";
 import type { FrameCompressor } from "./frame_compressor.ts";
+import {
+  BufferedProgress,
+  PingLedger,
+  type ProgressKind,
+  type ReadProgress,
+} from "./read_progress.ts";
 import { ReadWindow } from "./read_window.ts";
 import type { Subscription } from "./subscription.ts";
 
@@ -69,6 +77,10 @@ export interface ClientStats {
   lagged: boolean;
   slow: boolean;
   lastPongAgoMs: number | null;
+  /** `plain` (no `floodgate.v1.*` subprotocol) or `protocol`. */
+  level: ClientLevel;
+  /** What its flow control runs on: app `ping`s, WebSocket pings, or the engine's unsent bytes. */
+  progress: ProgressKind;
   codec: CodecName;
   /** Whether frames go out compressed (permessage-deflate negotiated). */
   deflate: boolean;
@@ -103,20 +115,54 @@ interface Transfer {
   readonly hold: TakeHold | undefined;
 }
 
+/** Everything a {@linkcode ClientSession} is made of. */
+export interface ClientSessionOptions {
+  id: string;
+  remote: string;
+  socket: ServerSocket;
+  flow: FlowOptions;
+  queue: SendQueueOptions;
+  /** Shared by the sessions of one codec and level. */
+  ctx: DrainContext;
+  permissions: Permissions;
+  /** Frames per second the client may send; 0 = no limit. */
+  maxInboundRate: number;
+  /** What the client owes the server (see {@linkcode ClientLevel}). @default {"protocol"} */
+  level?: ClientLevel;
+  /** Clock, epoch ms. @default {Date.now} */
+  now?: () => number;
+}
+
+/**
+ * What {@linkcode ClientSession.heartbeat} found: `"ok"`; `"slow"` when what
+ * was sent stayed unconfirmed for the heartbeat timeout while more was waiting
+ * for the client on the server (in its queue, or held back by flow control), or
+ * while it answered other probes (it reads, but is that far behind): close
+ * 4008; `"dead"` when a probe stayed unanswered that long, nothing came back
+ * and everything had been handed to its socket: close 4009.
+ */
+export type Heartbeat = "ok" | "slow" | "dead";
+
 /**
  * One connected client: its socket, its send queue, its subscriptions and its
  * flow control. The hub owns sessions; a session never touches another.
+ *
+ * Its flow control runs on a {@linkcode ReadProgress}: app-level `ping {id}`
+ * for protocol-aware clients, RFC 6455 pings for plain ones where the engine
+ * has them, the engine's unsent bytes otherwise.
  */
 export class ClientSession {
   readonly id: string;
   readonly remote: string;
-  readonly connectedAt = Date.now();
+  readonly connectedAt: number;
   readonly subscriptions = new Map<string, Subscription>();
   readonly queue: SendQueue<Delivery>;
   /** What this client may do. */
   readonly permissions: Permissions;
   /** Limits the frames this client sends, or undefined for no limit. */
   readonly inbound: TokenBucket | undefined;
+  /** What the client owes the server. */
+  readonly level: ClientLevel;
   closed = false;
   /** Owned by the hub's drain scheduler. */
   drainScheduled = false;
@@ -133,6 +179,7 @@ export class ClientSession {
   readonly #socket: ServerSocket;
   readonly #flow: FlowOptions;
   readonly #ctx: DrainContext;
+  readonly #now: () => number;
   /** Set when frames go out compressed. */
   readonly #compressor: FrameCompressor | undefined;
   /** Most bytes of queued messages in one frame: within the frame limit and the chunk limit. */
@@ -141,62 +188,62 @@ export class ClientSession {
   readonly #transfers: Transfer[] = [];
   /** Unconfirmed bytes above which the next chunk waits for a `pong`. */
   readonly #transferWindow: number;
-  /** Unconfirmed bytes allowed, sized to how fast the client reads. */
-  readonly #window: ReadWindow;
+  /** What the client has read of what was written. */
+  readonly #progress: ReadProgress;
   #blocked = false;
   /** Reads more than `maxLagMs` behind, in flight or in its queue (see {@linkcode FlowOptions.maxLagMs}). */
   #lagged = false;
-  /** Its oldest unanswered ping is older than `maxLagMs`: nothing more is written for now. */
+  /** What it was sent went unconfirmed for longer than `maxLagMs`: nothing more is written for now. */
   #inflightLagged = false;
 
   #sentMessages = 0;
   #sentFrames = 0;
-  #sentBytes = 0;
   #sentGaps = 0;
   /** When history was last queued for replay: replayed messages count as queued then. */
   #replayAt = -Infinity;
-  /** Bytes the client confirmed reading (the highest `pong` id). */
-  #ackedBytes = 0;
-  /** Unanswered pings: byte offset, send time and the unconfirmed bytes ahead of it. */
-  #pings: { id: number; at: number; ahead: number }[] = [];
-  /** When the client last confirmed new bytes. */
-  #progressAt: number | undefined;
-  #lastPingBytes = 0;
-  #lastPingAt: number;
-  #lastPongAt: number | undefined;
 
-  constructor(
-    id: string,
-    remote: string,
-    socket: ServerSocket,
-    flow: FlowOptions,
-    queue: SendQueueOptions,
-    ctx: DrainContext,
-    permissions: Permissions,
-    maxInboundRate: number,
-  ) {
-    this.permissions = permissions;
-    this.inbound = maxInboundRate > 0 ? new TokenBucket(maxInboundRate) : undefined;
-    this.id = id;
-    this.remote = remote;
+  constructor(options: ClientSessionOptions) {
+    const { socket, flow, ctx } = options;
+    this.id = options.id;
+    this.remote = options.remote;
+    this.permissions = options.permissions;
+    this.inbound = options.maxInboundRate > 0 ? new TokenBucket(options.maxInboundRate) : undefined;
+    this.level = options.level ?? "protocol";
+    this.#now = options.now ?? Date.now;
+    this.connectedAt = this.#now();
     this.#socket = socket;
     this.#flow = flow;
     this.#ctx = ctx;
     this.codec = ctx.builder.codec.name;
     this.#compressor = socket.sendDeflated ? ctx.compressor : undefined;
     const { chunkBytes, codec } = ctx.builder;
-    // Every part of a batch is at least 32 bytes, so its separators take at most chunkBytes / 32.
     // At most two chunks unread ahead of anything queued later, however slow the link.
     this.#transferWindow = Math.min(flow.maxInflightBytes, 2 * chunkBytes);
-    this.#window = new ReadWindow({ maxBytes: flow.maxInflightBytes, maxLagMs: flow.maxLagMs });
+    this.#progress = this.#readProgress(socket, flow);
+    // Every part of a batch is at least 32 bytes, so its separators take at most chunkBytes / 32.
     this.#batchBytes = chunkBytes === Infinity
       ? flow.maxFrameBytes
       : Math.min(flow.maxFrameBytes, chunkBytes - codec.batchOverhead - chunkBytes / 32);
-    this.queue = new SendQueue<Delivery>(queue);
-    this.#lastPingAt = this.connectedAt;
+    this.queue = new SendQueue<Delivery>(options.queue);
     const { promise, resolve } = Promise.withResolvers<void>();
     this.socketClosed = promise;
     this.markSocketClosed = resolve;
+  }
+
+  #readProgress(socket: ServerSocket, flow: FlowOptions): ReadProgress {
+    const window = new ReadWindow({ maxBytes: flow.maxInflightBytes, maxLagMs: flow.maxLagMs });
+    const openedAt = this.connectedAt;
+    if (this.level === "protocol") {
+      const codec = this.#ctx.builder.codec;
+      const probe = this.codec === "json"
+        ? (id: number) => socket.send(encodePing(id))
+        : (id: number) => socket.send(codec.encode({ type: "ping", id }));
+      return new PingLedger({ kind: "app-ping", probe, window, openedAt });
+    }
+    const ping = socket.ping?.bind(socket);
+    if (ping === undefined) return new BufferedProgress(socket, flow.highWaterBytes);
+    const probe = (offset: number) => ping(encodeWirePing(offset));
+    return new PingLedger({ kind: "wire-ping", probe, window, openedAt });
   }
 
   /** The socket, for engines' close and direct sends in naive mode. */
@@ -204,9 +251,14 @@ export class ClientSession {
     return this.#socket;
   }
 
-  /** Bytes sent but not yet confirmed read by a `pong`. */
+  /** What its flow control runs on. */
+  get progressKind(): ProgressKind {
+    return this.#progress.kind;
+  }
+
+  /** Bytes sent but not yet confirmed read. */
   get inflightBytes(): number {
-    return this.#sentBytes - this.#ackedBytes;
+    return this.#progress.inflightBytes;
   }
 
   /** Whether the client reads more than `maxLagMs` behind (see {@linkcode FlowOptions.maxLagMs}). */
@@ -219,7 +271,7 @@ export class ClientSession {
     return this.#blocked;
   }
 
-  /** Messages and bytes sent so far. */
+  /** Messages sent so far. */
   get sentMessages(): number {
     return this.#sentMessages;
   }
@@ -231,9 +283,9 @@ export class ClientSession {
 
   /**
    * Writes queued items while flow control allows: the engine's unsent bytes stay
-   * under the high-water mark and unconfirmed bytes under `maxInflightBytes`.
+   * under the high-water mark and unconfirmed bytes under the read window.
    * Once stopped, writing resumes only below the low-water mark and half the
-   * in-flight limit.
+   * window.
    *
    * A frame larger than the chunk limit goes out in chunks, one `chunked.data`
    * per call and only while at most two chunks' worth of bytes are
@@ -241,7 +293,7 @@ export class ClientSession {
    * it is written (other topics' messages and gaps, control frames), so a
    * large message delays a small one by about one chunk, however slow the
    * link. Messages of the large message's topic wait for it, keeping each
-   * topic in order.
+   * topic in order. (Plain clients have no chunk limit: they get frames whole.)
    */
   drain(): DrainResult {
     if (this.closed) return "idle";
@@ -256,7 +308,7 @@ export class ClientSession {
         if (chunkSent) return "more";
         if (
           !this.#mayWrite() ||
-          this.inflightBytes > Math.min(this.#transferWindow, this.#window.bytes)
+          this.inflightBytes > Math.min(this.#transferWindow, this.#progress.windowBytes)
         ) return "blocked";
         this.#writeChunk(transfer);
         chunkSent = true;
@@ -298,7 +350,10 @@ export class ClientSession {
 
   /** Bytes of queued messages for the next frame: a batch, or what the window has left. */
   #takeBytes(): number {
-    return Math.min(this.#batchBytes, Math.max(1, this.#window.bytes - this.inflightBytes));
+    return Math.min(
+      this.#batchBytes,
+      Math.max(1, this.#progress.windowBytes - this.inflightBytes),
+    );
   }
 
   #startTransfer(frame: BuiltFrame, topic: string | undefined): void {
@@ -318,7 +373,7 @@ export class ClientSession {
   #writeChunk(t: Transfer): void {
     const last = t.frames.length - 1;
     do this.#write(t.frames[t.next++]); while (t.next === 1 || t.next === last);
-    if (this.#sentBytes > this.#lastPingBytes) this.ping(Date.now());
+    this.#progress.probeIfWritten(this.#now());
     if (t.next > last) {
       this.#transfers.shift();
       this.#ctx.onChunked(t.frames.length);
@@ -340,11 +395,8 @@ export class ClientSession {
     this.#sentFrames++;
     this.#sentMessages += frame.messages;
     this.#sentGaps += frame.gaps;
-    this.#sentBytes += frame.bytes;
     this.#ctx.onFrame(frame);
-    if (this.#sentBytes - this.#lastPingBytes >= this.#window.bytes / 4) {
-      this.ping(Date.now());
-    }
+    this.#progress.wrote(frame.bytes, this.#now());
   }
 
   /**
@@ -358,8 +410,8 @@ export class ClientSession {
       this.#blocked = true;
       return false;
     }
-    const inflight = this.#sentBytes - this.#ackedBytes;
-    const window = this.#window.bytes;
+    const inflight = this.#progress.inflightBytes;
+    const window = this.#progress.windowBytes;
     if (this.#blocked) {
       if (inflight > window / 2) return false;
       if (inflight > flow.lowWaterBytes && this.#socket.bufferedAmount > flow.lowWaterBytes) {
@@ -388,46 +440,26 @@ export class ClientSession {
   }
 
   /**
-   * Sends a `ping` now, ahead of the queue, carrying the bytes sent so far.
-   * Its `pong` confirms the client read everything before it.
+   * Handles an answer to a probe: a `pong {id}` (without an id it answers the
+   * latest ping) or a WebSocket pong carrying a byte offset.
+   *
+   * @returns false when it answers no probe this session sent.
    */
-  ping(now: number): void {
-    const id = this.#sentBytes;
-    this.#socket.send(
-      this.codec === "json" ? encodePing(id) : this.#ctx.builder.codec.encode({ type: "ping", id }),
-    );
-    this.#pings.push({ id, at: now, ahead: id - this.#ackedBytes });
-    this.#lastPingBytes = id;
-    this.#lastPingAt = now;
-  }
-
-  /** Handles a `pong`; without an id it answers the latest ping. */
-  onPong(id: number | undefined, now: number): void {
-    const confirmed = id ?? this.#lastPingBytes;
-    if (!(confirmed >= 0 && confirmed <= this.#sentBytes)) return;
-    if (confirmed > this.#ackedBytes) {
-      this.#ackedBytes = confirmed;
-      this.#progressAt = now;
-    }
-    let i = 0;
-    while (i < this.#pings.length && this.#pings[i].id <= confirmed) i++;
-    if (i > 0) {
-      const answered = this.#pings[i - 1];
-      this.#window.answered(answered.ahead, now - answered.at);
-      this.#pings.splice(0, i);
-    }
-    this.#lastPongAt = now;
+  onPong(offset: number | undefined, now: number): boolean {
+    if (!this.#progress.answered(offset, now)) return false;
     if (this.#lagged) this.#judgeLag(now);
+    return true;
   }
 
   /**
-   * Judges how far behind the client reads: lagged when its oldest unanswered
-   * ping, or the oldest message queued for it, is older than `maxLagMs`. While
-   * lagged its queue keeps only the latest message per key.
+   * Judges how far behind the client reads: lagged when what it was sent went
+   * unconfirmed, or the oldest message queued for it waited, longer than
+   * `maxLagMs`. While lagged its queue keeps only the latest message per key.
    */
   #judgeLag(now: number): void {
     const maxLag = this.#flow.maxLagMs;
-    this.#inflightLagged = this.#pings.length > 0 && now - this.#pings[0].at > maxLag;
+    const since = this.#progress.unansweredSince;
+    this.#inflightLagged = since !== undefined && now - since > maxLag;
     let lagged = this.#inflightLagged;
     if (!lagged) {
       const oldest = this.queue.oldest();
@@ -447,28 +479,27 @@ export class ClientSession {
   }
 
   /**
-   * Heartbeat tick. Pings when `heartbeatMs` passed since the last ping, or a
+   * Heartbeat tick. Probes when `heartbeatMs` passed since the last probe, or a
    * third of it (or of `maxLagMs`) passed and data went out since (so a slow
-   * reader keeps confirming progress). Shrinks the read window while a ping
+   * reader keeps confirming progress). Shrinks the read window while a probe
    * waits, marks the client lagged (see {@linkcode FlowOptions.maxLagMs}) and,
    * while it is lagged but still reading, drops its stale unkeyed messages.
-   *
-   * @returns `"ok"`; `"slow"` when a ping stayed unanswered longer than
-   * `timeoutMs` although the client answered another one within it (it reads,
-   * but is that far behind); `"dead"` when nothing came back for `timeoutMs`.
+   * See {@linkcode Heartbeat} for the verdicts.
    */
-  heartbeat(now: number, heartbeatMs: number, timeoutMs: number): "ok" | "slow" | "dead" {
-    if (this.#pings.length > 0 && now - this.#pings[0].at > timeoutMs) {
-      return this.#lastPongAt !== undefined && now - this.#lastPongAt <= timeoutMs
-        ? "slow"
-        : "dead";
+  heartbeat(now: number, heartbeatMs: number, timeoutMs: number): Heartbeat {
+    const progress = this.#progress;
+    const since = progress.unansweredSince;
+    if (since !== undefined && now - since > timeoutMs) {
+      const answeredLately = progress.lastAnswerAt !== undefined &&
+        now - progress.lastAnswerAt <= timeoutMs;
+      if (this.#blocked || !this.idle || answeredLately) return "slow";
+      if (progress.kind !== "buffered") return "dead";
     }
     const maxLag = this.#flow.maxLagMs;
-    const oldestPing = this.#pings[0];
-    if (oldestPing !== undefined) this.#window.waiting(oldestPing.ahead, now - oldestPing.at);
+    progress.tick(now, heartbeatMs, Math.min(heartbeatMs, maxLag) / 3);
     this.#judgeLag(now);
-    const reading = this.#pings.length === 0 ||
-      (this.#progressAt !== undefined && now - this.#progressAt <= maxLag);
+    const reading = progress.unansweredSince === undefined ||
+      (progress.progressAt !== undefined && now - progress.progressAt <= maxLag);
     if (this.#lagged && reading) {
       // It reads, but too slowly: drop what it cannot read in time. (A client that stopped
       // reading keeps its queue: the ladder closes it once the queue stays full.)
@@ -476,13 +507,6 @@ export class ClientSession {
       if (this.#replayAt < cutoff) {
         this.queue.dropStale((m) => m.key === undefined && m.ts < cutoff);
       }
-    }
-    const sinceLast = now - this.#lastPingAt;
-    if (
-      sinceLast >= heartbeatMs ||
-      (sinceLast >= Math.min(heartbeatMs, maxLag) / 3 && this.#sentBytes > this.#lastPingBytes)
-    ) {
-      this.ping(now);
     }
     return "ok";
   }
@@ -494,6 +518,7 @@ export class ClientSession {
 
   /** The numbers `/stats` shows for this client. */
   stats(now: number): ClientStats {
+    const progress = this.#progress;
     return {
       id: this.id,
       remote: this.remote,
@@ -504,18 +529,20 @@ export class ClientSession {
       sent: {
         messages: this.#sentMessages,
         frames: this.#sentFrames,
-        bytes: this.#sentBytes,
+        bytes: progress.sentBytes,
         gaps: this.#sentGaps,
       },
       dropped: this.queue.droppedTotal,
       coalesced: this.queue.coalescedTotal,
       bufferedAmount: this.#socket.bufferedAmount,
       inflightBytes: this.inflightBytes,
-      windowBytes: this.#window.bytes,
+      windowBytes: progress.windowBytes,
       blocked: this.#blocked,
       lagged: this.#lagged,
       slow: this.slow,
-      lastPongAgoMs: this.#lastPongAt === undefined ? null : now - this.#lastPongAt,
+      lastPongAgoMs: progress.lastAnswerAt === undefined ? null : now - progress.lastAnswerAt,
+      level: this.level,
+      progress: progress.kind,
       codec: this.codec,
       deflate: this.#compressor !== undefined,
       chunked: this.#transfers.length === 0

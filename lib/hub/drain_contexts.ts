@@ -13,15 +13,20 @@ export interface DrainContextsOptions {
   onChunked: DrainContext["onChunked"];
 }
 
+/** Which clients a {@linkcode DrainContext} serves: protocol-aware ones per codec, or plain ones. */
+export type DrainContextName = CodecName | "plain";
+
 /**
- * One {@linkcode DrainContext} per codec, sharing the chunk limit, the
- * compressor and one sequence of chunked-message ids.
+ * One {@linkcode DrainContext} per codec for protocol-aware clients, sharing
+ * the chunk limit, the compressor and one sequence of chunked-message ids, and
+ * one for plain clients: JSON, frames whole (a plain client cannot reassemble
+ * `chunked.*` frames).
  *
  * @throws {RangeError} when `chunkBytes` is neither 0 nor at least {@linkcode MIN_CHUNK_BYTES}.
  */
 export function createDrainContexts(
   options: DrainContextsOptions,
-): Record<CodecName, DrainContext> {
+): Record<DrainContextName, DrainContext> {
   const { chunkBytes, compressor, onFrame, onChunked } = options;
   if (chunkBytes !== 0 && !(chunkBytes >= MIN_CHUNK_BYTES)) {
     throw new RangeError(
@@ -29,15 +34,15 @@ export function createDrainContexts(
     );
   }
   let messageId = 0;
-  const context = (codec: CodecName): DrainContext => ({
+  const context = (codec: CodecName, chunked = true): DrainContext => ({
     builder: new FrameBuilder({
       codec: createCodec(codec),
-      chunkBytes: chunkBytes === 0 ? Infinity : chunkBytes,
+      chunkBytes: chunkBytes === 0 || !chunked ? Infinity : chunkBytes,
       nextMessageId: () => ++messageId,
     }),
     compressor,
     onFrame,
     onChunked,
   });
-  return { json: context("json"), msgpack: context("msgpack") };
+  return { json: context("json"), msgpack: context("msgpack"), plain: context("json", false) };
 }

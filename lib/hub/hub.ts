@@ -17,6 +17,8 @@ import { CloseCode, closeReason } from "../protocol/codes.ts";
 import { encodeError, encodeWelcome } from "../protocol/encode.ts";
 import type { CodecName } from "../protocol/codec.ts";
 import type { SubscribeFrame } from "../protocol/frames.ts";
+import type { ClientLevel } from "../protocol/subprotocol.ts";
+import { decodeWirePing } from "../protocol/wire_ping.ts";
 import type { PublishInput } from "../protocol/parse.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
 import type { GapRange } from "../queue/gap_range.ts";
@@ -30,7 +32,7 @@ import {
 } from "./client_session.ts";
 import { type Delivery, toDelivery } from "./delivery.ts";
 import { DrainScheduler } from "./drain_scheduler.ts";
-import { createDrainContexts } from "./drain_contexts.ts";
+import { createDrainContexts, type DrainContextName } from "./drain_contexts.ts";
 import { Inbound } from "./inbound.ts";
 import { InboundReassembly } from "./inbound_reassembly.ts";
 import type { CompressionStats, FrameCompressor } from "./frame_compressor.ts";
@@ -131,7 +133,7 @@ export class Hub {
   readonly #now: () => number;
   readonly #scheduler: DrainScheduler<ClientSession>;
   readonly #naive: NaiveBroadcaster | undefined;
-  readonly #drainContexts: Record<CodecName, DrainContext>;
+  readonly #drainContexts: Record<DrainContextName, DrainContext>;
   readonly #compressor: FrameCompressor | undefined;
   readonly #inbound: Inbound;
   readonly #clients = new Map<string, ClientSession>();
@@ -265,24 +267,33 @@ export class Hub {
   /**
    * Registers a new connection. Call from the engine's `onOpen`.
    *
-   * @param topics topics to subscribe to at once (from `?topics=`).
-   * @param codec the wire format the client chose by subprotocol. @default {"json"}
+   * @param info.topics topics to subscribe to at once (from `?topics=`).
+   * @param info.codec the wire format the client chose by subprotocol. @default {"json"}
+   * @param info.level `"plain"` when it chose no `floodgate.v1.*` subprotocol. @default {"plain"}
    */
   connect(
     socket: ServerSocket,
-    info: { remote: string; topics?: string[]; permissions?: Permissions; codec?: CodecName },
+    info: {
+      remote: string;
+      topics?: string[];
+      permissions?: Permissions;
+      codec?: CodecName;
+      level?: ClientLevel;
+    },
   ): ClientSession {
     const id = `c${(++this.#nextClient).toString(36)}-${crypto.randomUUID().slice(0, 6)}`;
-    const session = new ClientSession(
+    const level = info.level ?? "plain";
+    const session = new ClientSession({
       id,
-      info.remote,
+      remote: info.remote,
       socket,
-      this.#flow,
-      this.#queueOptions,
-      this.#drainContexts[info.codec ?? "json"],
-      info.permissions ?? PatternPermissions.open(`addr:${info.remote}`),
-      this.#maxInboundRate,
-    );
+      flow: this.#flow,
+      queue: this.#queueOptions,
+      ctx: this.#drainContexts[level === "plain" ? "plain" : info.codec ?? "json"],
+      permissions: info.permissions ?? PatternPermissions.open(`addr:${info.remote}`),
+      maxInboundRate: this.#maxInboundRate,
+      level,
+    });
     this.#clients.set(id, session);
     this.counters.connections++;
     this.#log.info("client.connect", { clientId: id, remote: info.remote });
@@ -299,6 +310,17 @@ export class Hub {
   /** Handles one inbound message. Call from the engine's `onMessage`. */
   receive(session: ClientSession, data: string | Uint8Array): void {
     this.#inbound.receive(session, data);
+  }
+
+  /**
+   * Handles a WebSocket pong (RFC 6455). Call from the engine's `onPong`. A pong
+   * carrying one of the byte offsets the server pinged confirms the client read
+   * that far; any other pong is ignored.
+   */
+  pong(session: ClientSession, data: Uint8Array): void {
+    const offset = decodeWirePing(data);
+    if (offset === undefined || session.progressKind !== "wire-ping") return;
+    if (session.onPong(offset, Date.now())) this.#scheduler.wake(session);
   }
 
   /** Forgets a connection the engine reports closed. Call from the engine's `onClose`. */
@@ -508,21 +530,26 @@ export class Hub {
 
   /** After anything was queued for a session: apply the ladder's verdict and schedule a drain. */
   #afterEnqueue(session: ClientSession): void {
-    const health = session.queue.health();
-    if (health === "slow") {
-      this.counters.slowDisconnects++;
-      this.#log.warn("client.slow", {
-        clientId: session.id,
-        queued: session.queue.messages,
-        queuedBytes: session.queue.bytes,
-        dropped: session.queue.droppedTotal,
-        inflightBytes: session.inflightBytes,
-      });
-      this.close(session, CloseCode.SlowConsumer);
+    if (session.queue.health() === "slow") {
+      this.#closeSlow(session);
       return;
     }
     if (this.#naive) session.drain();
     else this.#scheduler.mark(session);
+  }
+
+  /** Closes a client that does not take what is waiting for it: 4008, counted and logged. */
+  #closeSlow(session: ClientSession, reason?: string): void {
+    this.counters.slowDisconnects++;
+    this.#log.warn("client.slow", {
+      clientId: session.id,
+      ...(reason !== undefined && { reason }),
+      queued: session.queue.messages,
+      queuedBytes: session.queue.bytes,
+      dropped: session.queue.droppedTotal,
+      inflightBytes: session.inflightBytes,
+    });
+    this.close(session, CloseCode.SlowConsumer, reason);
   }
 
   #control(session: ClientSession, frame: string): void {
@@ -571,6 +598,14 @@ export class Hub {
     });
   }
 
+  /** The 4009 reason: which answer did not come. */
+  #silenceReason(session: ClientSession): string {
+    const asked = session.progressKind === "app-ping"
+      ? "pong {id} answering the server's ping frame"
+      : "WebSocket pong answering the server's ping";
+    return `heartbeat timeout: no ${asked} within ${this.#heartbeatTimeoutMs} ms`;
+  }
+
   #heartbeatTick(): void {
     const now = Date.now();
     for (const session of [...this.#clients.values()]) {
@@ -582,17 +617,19 @@ export class Hub {
       const beat = session.heartbeat(now, this.#heartbeatMs, this.#heartbeatTimeoutMs);
       if (beat === "dead") {
         this.counters.heartbeatTimeouts++;
-        this.close(session, CloseCode.HeartbeatTimeout);
+        this.close(session, CloseCode.HeartbeatTimeout, this.#silenceReason(session));
         continue;
       }
       if (beat === "slow") {
-        this.counters.slowDisconnects++;
-        this.#log.warn("client.slow", {
-          clientId: session.id,
-          reason: `more than ${this.#heartbeatTimeoutMs} ms behind`,
-          inflightBytes: session.inflightBytes,
-        });
-        this.close(session, CloseCode.SlowConsumer);
+        this.#closeSlow(
+          session,
+          `slow consumer: confirmed none of ${session.inflightBytes} bytes in ${this.#heartbeatTimeoutMs} ms`,
+        );
+        continue;
+      }
+      // A queue that stays full is judged on its own clock, also when nothing more is published.
+      if (session.queue.health() === "slow") {
+        this.#closeSlow(session);
         continue;
       }
       this.#inbound.expire(session, now);

@@ -168,8 +168,10 @@ export class Inbound {
         this.#hub.control(session, encodePong(frame.id));
         return;
       case "pong":
-        session.onPong(frame.id, Date.now());
-        this.#hub.wake(session);
+        // Only protocol-aware clients are sent `ping {id}`; a plain one's pongs are RFC 6455 frames.
+        if (session.progressKind === "app-ping" && session.onPong(frame.id, Date.now())) {
+          this.#hub.wake(session);
+        }
         return;
     }
   }

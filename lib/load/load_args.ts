@@ -41,6 +41,7 @@ const OPTIONS = {
   "slow-ms": { type: "string" },
   "jitter-ms": { type: "string" },
   stall: { type: "boolean" },
+  client: { type: "string" },
   topic: { type: "string" },
   topics: { type: "string" },
   payload: { type: "string" },
@@ -94,6 +95,8 @@ Load
   --slow-ms MS            a slow subscriber's time per message (default 200)
   --jitter-ms MS          ± random variation of --slow-ms (default 0)
   --stall                 slow subscribers stop reading altogether
+  --client protocol|plain subscribers speak floodgate.v1.json (answer pings, like the SDK) or are
+                          plain WebSockets that send nothing (default protocol)
   --payload pad|session   padded messages, or realistic session updates keyed by session (default pad)
   --payload-bytes SIZE    size of a pad message frame, e.g. 200, 1KiB (default 200)
   --large-bytes SIZE      also publish tab-tree states of this size, e.g. 424KB (default none)
@@ -209,6 +212,7 @@ export function parseLoadArgs(args: readonly string[]): LoadArgs {
   if (v["slow-ms"]) config.slowMs = number("slow-ms", v["slow-ms"]);
   if (v["jitter-ms"]) config.jitterMs = number("jitter-ms", v["jitter-ms"]);
   if (v.stall) config.stall = true;
+  if (v.client) config.client = oneOf("client", v.client, ["protocol", "plain"]);
   if (v.topic) config.topic = v.topic;
   if (v.topics) config.topics = number("topics", v.topics, true);
   if (v.payload) config.payload = oneOf("payload", v.payload, ["pad", "session"]);

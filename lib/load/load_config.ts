@@ -49,6 +49,12 @@ export interface LoadConfig {
   jitterMs: number;
   /** Slow subscribers stop reading altogether instead. */
   stall: boolean;
+  /**
+   * `"protocol"`: subscribers offer `floodgate.v1.json` and answer `ping {id}`
+   * (as the SDK does); `"plain"`: they offer no subprotocol and send nothing,
+   * as a bare `new WebSocket()` does.
+   */
+  client: "protocol" | "plain";
   /** Topic name (with `topics` > 1, `<topic>-0` … `<topic>-<n-1>`; tab trees go to `<topic>.tabs`). */
   topic: string;
   /** Number of topics; publisher `p` publishes to topic `p % topics`, subscribers take all. */
@@ -99,6 +105,7 @@ export function defaultConfig(): LoadConfig {
     slowMs: 200,
     jitterMs: 0,
     stall: false,
+    client: "protocol",
     topic: `load-${crypto.randomUUID().slice(0, 8)}`,
     topics: 1,
     payload: "pad",

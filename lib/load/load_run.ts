@@ -236,6 +236,7 @@ export async function runLoad(config: LoadConfig, options: RunOptions = {}): Pro
     modeOf: modeOf(config),
     latencyFrom: config.latencyFrom,
     connectConcurrency: config.connectConcurrency,
+    plain: config.client === "plain",
   });
   const progress = (phase: RunPhase, elapsed: number, planned: number, point?: TimelinePoint) =>
     options.onProgress?.({ phase, elapsed, planned, subscribers: fleet.size, point });

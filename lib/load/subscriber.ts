@@ -8,6 +8,7 @@
  * @module
  */
 import { ChunkAssembler } from "../protocol/chunk_assembler.ts";
+import { JSON_SUBPROTOCOL } from "../protocol/subprotocol.ts";
 import type { ServerFrame } from "../protocol/frames.ts";
 import { LatencyHistogram, wallClockMs } from "./latency_histogram.ts";
 import { RawWebSocket } from "./raw_ws.ts";
@@ -44,6 +45,12 @@ export interface SubscriberOptions {
   latencyFrom?: "ts" | "sentAt";
   /** Only start counting latency after this wall-clock time (warm-up). */
   measureFrom?: number;
+  /**
+   * Connect as a plain WebSocket: offer no subprotocol and never send a frame.
+   * Otherwise offer `floodgate.v1.json` and answer `ping {id}`, as the SDK does.
+   * @default {false}
+   */
+  plain?: boolean;
 }
 
 /** What one subscriber saw. */
@@ -103,7 +110,7 @@ export class Subscriber {
     const started = performance.now();
     const mode = options.mode ?? { kind: "fast" };
     if (mode.kind === "fast") {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, options.plain ? undefined : [JSON_SUBPROTOCOL]);
       await new Promise<void>((resolve, reject) => {
         ws.onopen = () => resolve();
         ws.onerror = () => reject(new Error(`Could not connect to ${url}`));
@@ -120,7 +127,10 @@ export class Subscriber {
       };
       return sub;
     }
-    const raw = await RawWebSocket.connect(url);
+    const raw = await RawWebSocket.connect(
+      url,
+      options.plain ? {} : { protocols: [JSON_SUBPROTOCOL] },
+    );
     const sub = new Subscriber(options, performance.now() - started);
     sub.#raw = raw;
     if (mode.kind === "slow") sub.#reading = sub.#readSlowly(raw, mode.slowMs, mode.jitterMs ?? 0);

@@ -19,6 +19,8 @@ export interface FleetOptions {
   modeOf: (i: number) => ReadMode;
   latencyFrom: "sentAt" | "ts";
   connectConcurrency: number;
+  /** Subscribers connect as plain WebSockets (no subprotocol). @default {false} */
+  plain?: boolean;
 }
 
 /** A fleet member and its counts at the measured window's edges. */
@@ -103,6 +105,7 @@ export class SubscriberFleet {
         url: o.wsUrls[i % o.wsUrls.length],
         topics: o.topics,
         mode,
+        plain: o.plain,
         latency: new LatencyHistogram({ significantDigits: 2 }),
         windowLatency: mode.kind === "fast" ? this.#fastWindow : this.#slowWindow,
         latencyByKind: this.byKind,

@@ -16,3 +16,5 @@ export * from "./codec.ts";
 export * from "./merge_patch.ts";
 export * from "./bytes.ts";
 export * from "./metrics_sample.ts";
+export * from "./subprotocol.ts";
+export * from "./wire_ping.ts";

@@ -34,3 +34,28 @@ export function selectSubprotocol(offer: string | null | undefined): string | un
 export function codecOf(protocol: string | undefined): "json" | "msgpack" {
   return protocol === MSGPACK_SUBPROTOCOL ? "msgpack" : "json";
 }
+
+/**
+ * What a connection owes the server. `"plain"`: it offered no `floodgate.v1.*`
+ * subprotocol (a bare `new WebSocket(url)`): it is never asked to send
+ * anything, gets large messages whole, and its progress is read from the
+ * WebSocket's own ping/pong. `"protocol"`: it chose `floodgate.v1.json` or
+ * `floodgate.v1.msgpack`: it answers `ping {id}` frames and reassembles
+ * `chunked.*` frames.
+ */
+export type ClientLevel = "plain" | "protocol";
+
+/**
+ * The level of a connection from the subprotocol the server selected.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { clientLevelOf, selectSubprotocol } from "./subprotocol.ts";
+ * assert.equal(clientLevelOf(selectSubprotocol(null)), "plain");
+ * assert.equal(clientLevelOf(selectSubprotocol("floodgate.v1.json")), "protocol");
+ * ```
+ */
+export function clientLevelOf(protocol: string | undefined): ClientLevel {
+  return protocol !== undefined && SUBPROTOCOLS.includes(protocol) ? "protocol" : "plain";
+}

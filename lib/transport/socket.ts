@@ -23,6 +23,13 @@ export interface ServerSocket {
    * Rises only once the kernel's socket buffers are full.
    */
   readonly bufferedAmount: number;
+  /**
+   * Queues an RFC 6455 ping frame carrying `data` (at most 125 bytes), in
+   * order with the data frames sent before it; the peer's pong comes back
+   * through {@linkcode SocketHandlers.onPong}. Present only on engines that
+   * expose ping/pong (`npm:ws`); `Deno.upgradeWebSocket` does not. Never blocks.
+   */
+  ping?(data: Uint8Array): void;
   /** Starts the closing handshake. Never blocks. */
   close(code: number, reason: string): void;
 }
@@ -33,6 +40,8 @@ export interface SocketHandlers {
   onOpen(socket: ServerSocket): void;
   /** One whole inbound message. */
   onMessage(data: string | Uint8Array): void;
+  /** An RFC 6455 pong arrived, with its application data (engines with `ping` only). */
+  onPong?(data: Uint8Array): void;
   /** The connection is gone (closed by either side, or failed). Called once. */
   onClose(code: number, reason: string): void;
 }

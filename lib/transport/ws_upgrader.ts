@@ -46,6 +46,9 @@ interface PendingUpgrade {
 }
 
 type WebSocket = wsModule.WebSocket;
+
+/** How long a connection that sent a broken frame has to read our close frame. */
+const CLOSE_GRACE_MS = 100;
 const { WebSocketServer } = wsModule;
 
 /**
@@ -170,6 +173,9 @@ export class WsUpgrader implements Upgrader {
       get bufferedAmount() {
         return ws.bufferedAmount;
       },
+      ping(data) {
+        if (ws.readyState === 1) ws.ping(data);
+      },
       close(code, reason) {
         if (ws.readyState < 2) ws.close(code, reason);
       },
@@ -198,13 +204,23 @@ export class WsUpgrader implements Upgrader {
           : data.toString("utf8"),
       );
     });
+    if (handlers.onPong) {
+      const onPong = handlers.onPong;
+      ws.on(
+        "pong",
+        (data: Buffer) => onPong(new Uint8Array(data.buffer, data.byteOffset, data.length)),
+      );
+    }
     ws.on("close", (code: number, reason: Buffer) => {
       if (closed) return;
       closed = true;
       handlers.onClose(code, reason.toString());
     });
     ws.on("error", () => {
-      // A close event follows.
+      // A broken frame (bad UTF-8, a reserved opcode, a length over maxPayload): ws has sent
+      // its close frame and would read on, discarding, until its 30 s closing timeout. Cut the
+      // connection shortly instead; the close event follows.
+      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
     });
     handlers.onOpen(socket);
   }

@@ -16,6 +16,12 @@ import type {
 export interface TestClientOptions {
   /** Answer server pings with pongs. @default {true} */
   answerPings?: boolean;
+  /**
+   * Connect as a plain client: no subprotocol offered (unless `protocols` are
+   * given). Otherwise the client offers `floodgate.v1.json`.
+   * @default {false}
+   */
+  plain?: boolean;
 }
 
 export class TestClient {
@@ -35,7 +41,10 @@ export class TestClient {
   readonly #msgpack = msgpackCodec();
 
   private constructor(url: string, options: TestClientOptions, protocols?: string | string[]) {
-    this.socket = new WebSocket(url, protocols);
+    this.socket = new WebSocket(
+      url,
+      protocols ?? (options.plain ? undefined : ["floodgate.v1.json"]),
+    );
     this.socket.binaryType = "arraybuffer";
     const answerPings = options.answerPings ?? true;
     this.opened = new Promise((resolve, reject) => {

@@ -32,7 +32,7 @@ interface Engine {
 
 const native: Engine = {
   name: "native engine",
-  settings: {},
+  settings: { engine: "deno" },
   client: () => ({ options: {}, verify: () => Promise.resolve() }),
 };
 

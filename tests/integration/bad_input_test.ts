@@ -98,15 +98,22 @@ Deno.test("a frame of invalid UTF-8 ends only that connection", async () => {
   });
 });
 
-Deno.test("a client that never answers pings is closed with 4009", async () => {
+Deno.test("a protocol-aware client that never answers pings is closed with 4009 naming the pong", async () => {
   await withServer({ heartbeatMs: 100, heartbeatTimeoutMs: 250 }, async (server) => {
     const silent = await TestClient.connect(wsUrl(server), { answerPings: false });
     const polite = await TestClient.connect(wsUrl(server));
+    const plain = await TestClient.connect(wsUrl(server), { plain: true });
     const closed = await silent.closed;
     assert.equal(closed.code, 4009);
-    assert.equal(closed.reason, "heartbeat timeout");
+    assert.equal(
+      closed.reason,
+      "heartbeat timeout: no pong {id} answering the server's ping frame within 250 ms",
+    );
     assert.ok(polite.ofType("ping").length >= 2, "the polite client was pinged");
     assert.equal(polite.socket.readyState, WebSocket.OPEN);
+    assert.equal(plain.ofType("ping").length, 0, "a plain client is never sent ping frames");
+    assert.equal(plain.socket.readyState, WebSocket.OPEN);
     await polite.close();
+    await plain.close();
   });
 });

@@ -120,7 +120,9 @@ async function readRaw(
 Deno.test("a client stalling mid-transfer keeps only the latest state per key; others get everything", async () => {
   const settings = { ...quiet, maxInflightBytes: 256 * KiB, maxQueueBytes: 1024 * KiB };
   await withServer(settings, async (server) => {
-    const stalled = await RawWebSocket.connect(wsUrl(server, "?topics=tabs"));
+    const stalled = await RawWebSocket.connect(wsUrl(server, "?topics=tabs"), {
+      protocols: ["floodgate.v1.json"],
+    });
     const fast = await TestClient.connect(wsUrl(server, "?topics=tabs"));
     await fast.waitFor(() => fast.ofType("subscribed").length === 1);
     // The stalled client reads the start of the first transfer, then stops (and never pongs).
@@ -189,7 +191,9 @@ Deno.test("a client stalling on unkeyed large payloads is cut off with 4008 whil
     slowTimeoutMs: 500,
   };
   await withServer(settings, async (server) => {
-    const stalled = await RawWebSocket.connect(wsUrl(server, "?topics=tabs"));
+    const stalled = await RawWebSocket.connect(wsUrl(server, "?topics=tabs"), {
+      protocols: ["floodgate.v1.json"],
+    });
     const fast = await TestClient.connect(wsUrl(server, "?topics=tabs"));
     await fast.waitFor(() => fast.ofType("subscribed").length === 1);
     for (let v = 1; v <= 10; v++) {

@@ -52,13 +52,14 @@ deflateBrowserTest(
     });
     await page.goto(`${server.url}/healthz`);
     const ws = `${server.url.replace("http", "ws")}/ws?topics=tabs`;
-    // The page keeps what it decoded (chunked frames joined, batches unpacked) and pongs.
+    // The page speaks the protocol: it keeps what it decoded (chunked frames joined, batches
+    // unpacked) and pongs.
     await page.evaluate((url) =>
       new Promise<void>((resolve) => {
         const got: unknown[] = [];
         (globalThis as unknown as { got: unknown[] }).got = got;
         const parts: string[] = [];
-        const socket = new WebSocket(url);
+        const socket = new WebSocket(url, ["floodgate.v1.json"]);
         socket.onmessage = (e) => {
           let frame = JSON.parse(e.data);
           if (frame.type === "ping") {

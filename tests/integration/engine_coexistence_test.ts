@@ -6,7 +6,7 @@ Deno.test("a native server still answers after a ws-engine server ran in the sam
   await withServer({ compression: "deflate" }, async (server) => {
     assert.equal((await (await fetch(`${server.url}/healthz`)).json()).engine, "ws+deflate");
   });
-  await withServer({}, async (server) => {
+  await withServer({ engine: "deno" }, async (server) => {
     const res = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(5000) });
     assert.equal(res.status, 200);
     assert.equal((await res.json()).engine, "deno");

@@ -3,11 +3,14 @@
  * handshake and never reads, three fast clients read everything, and messages
  * are published at 50 msg/s × 1 KiB. With Floodgate's queues the fast clients
  * get every message in order and the slow one is cut off (gaps, then 4008) with
- * bounded memory; with `--mode naive` the same input stalls everyone.
+ * bounded memory; with `--mode naive` the same input stalls everyone. Each
+ * scenario runs with plain clients (no subprotocol: flow control from the
+ * WebSocket's own ping/pong) and with protocol-aware ones (`ping {id}`).
  */
 import assert from "node:assert/strict";
 import type { Settings } from "../../lib/config/settings.ts";
 import type { ClientStats } from "../../lib/hub/client_session.ts";
+import type { ClientLevel } from "../../lib/protocol/subprotocol.ts";
 import type { FloodgateServer } from "../../lib/server.ts";
 import { RawWebSocket } from "../../lib/load/raw_ws.ts";
 import { Subscriber } from "../../lib/load/subscriber.ts";
@@ -44,11 +47,16 @@ async function stats(server: FloodgateServer) {
  */
 async function runScenario(
   server: FloodgateServer,
-  options: { seconds: number; prefillBytes: number },
+  options: { seconds: number; prefillBytes: number; level: ClientLevel },
 ): Promise<Outcome> {
-  const raw = await RawWebSocket.connect(wsUrl(server, "?topics=feed"));
+  const plain = options.level === "plain";
+  // The stalled client: a raw TCP socket that completes the handshake and never reads again.
+  const raw = await RawWebSocket.connect(
+    wsUrl(server, "?topics=feed"),
+    plain ? {} : { protocols: ["floodgate.v1.json"] },
+  );
   const fast = await Promise.all(
-    [0, 1, 2].map(() => TestClient.connect(wsUrl(server, "?topics=feed"))),
+    [0, 1, 2].map(() => TestClient.connect(wsUrl(server, "?topics=feed"), { plain })),
   );
   const fastIds = new Set(fast.map((c) => c.ofType("welcome")[0].clientId));
   const slowSamples: ClientStats[] = [];
@@ -101,56 +109,67 @@ const queueSettings: Partial<Settings> = {
   heartbeatTimeoutMs: 60_000,
 };
 
-Deno.test("a client that never reads is cut off with gaps and 4008 while fast clients get everything", async () => {
-  await withServer(queueSettings, async (server) => {
-    const out = await runScenario(server, { seconds: 5, prefillBytes: 0 });
-    const total = out.phasePublished;
-    for (const c of out.fast) {
-      await c.waitFor(() => c.messages("feed").length === total, 5000, `${total} messages`);
-      assertInOrder(c, total);
-    }
+for (const level of ["plain", "protocol"] as const) {
+  Deno.test(`a ${level} client that never reads is cut off with gaps and 4008 while fast ${level} clients get everything`, async () => {
+    await withServer(queueSettings, async (server) => {
+      const out = await runScenario(server, { seconds: 5, prefillBytes: 0, level });
+      const total = out.phasePublished;
+      for (const c of out.fast) {
+        await c.waitFor(() => c.messages("feed").length === total, 5000, `${total} messages`);
+        assertInOrder(c, total);
+      }
 
-    const s = await stats(server);
-    assert.equal(
-      s.server.counters.disconnectsByCode["4008"],
-      1,
-      "the slow client is closed with 4008",
-    );
-    assert.equal(s.clients.length, 3, "only the fast clients remain");
+      const s = await stats(server);
+      assert.equal(
+        s.server.counters.disconnectsByCode["4008"],
+        1,
+        "the slow client is closed with 4008",
+      );
+      assert.equal(s.clients.length, 3, "only the fast clients remain");
+      assert.ok(s.clients.every((c) => c.level === level));
+      const slowDisconnects = await fetchMetrics(`${server.url}/metrics`);
+      assert.equal(slowDisconnects.get("floodgate_slow_disconnects_total"), 1);
 
-    // Memory stayed bounded: the slow client's queue and unconfirmed bytes never passed their limits.
-    assert.ok(out.slowSamples.length > 5);
-    const maxQueued = Math.max(...out.slowSamples.map((c) => c.queue.messages));
-    const maxInflight = Math.max(...out.slowSamples.map((c) => c.inflightBytes));
-    assert.ok(maxQueued <= 50, `slow queue held ${maxQueued} messages`);
-    assert.ok(maxInflight <= 64 * KiB + 2 * KiB, `slow client had ${maxInflight} bytes in flight`);
-    assert.ok(out.slowSamples.some((c) => c.dropped > 0), "the ladder dropped for the slow client");
-    // Why flow control counts unconfirmed bytes: the engine's bufferedAmount stays 0 while the
-    // kernel absorbs the first ~4 MB, but the bytes the client has not confirmed reach the window,
-    // which shrinks to its floor for a client that reads nothing.
-    assert.ok(out.slowSamples.every((c) => c.bufferedAmount === 0), "bufferedAmount never rose");
-    assert.ok(
-      out.slowSamples.some((c) => c.inflightBytes >= c.windowBytes),
-      `unconfirmed bytes only reached ${maxInflight}`,
-    );
-    assert.ok(out.slowSamples.at(-1)!.windowBytes < 16 * KiB);
+      // Memory stayed bounded: the slow client's queue and unconfirmed bytes never passed their limits.
+      assert.ok(out.slowSamples.length > 5);
+      const maxQueued = Math.max(...out.slowSamples.map((c) => c.queue.messages));
+      const maxInflight = Math.max(...out.slowSamples.map((c) => c.inflightBytes));
+      assert.ok(maxQueued <= 50, `slow queue held ${maxQueued} messages`);
+      assert.ok(
+        maxInflight <= 64 * KiB + 2 * KiB,
+        `slow client had ${maxInflight} bytes in flight`,
+      );
+      assert.ok(
+        out.slowSamples.some((c) => c.dropped > 0),
+        "the ladder dropped for the slow client",
+      );
+      // Why flow control counts unconfirmed bytes: the engine's bufferedAmount stays 0 while the
+      // kernel absorbs the first ~4 MB, but the bytes the client has not confirmed reach the window,
+      // which shrinks to its floor for a client that reads nothing.
+      assert.ok(out.slowSamples.every((c) => c.bufferedAmount === 0), "bufferedAmount never rose");
+      assert.ok(
+        out.slowSamples.some((c) => c.inflightBytes >= c.windowBytes),
+        `unconfirmed bytes only reached ${maxInflight}`,
+      );
+      assert.ok(out.slowSamples.at(-1)!.windowBytes < 16 * KiB);
 
-    // What the slow client would read: messages in order from seq 1, then the 4008 close.
-    const read = await readUntilClose(out.raw, 2000);
-    const seqs: number[] = [];
-    for (const text of read.texts) {
-      const frame = JSON.parse(text);
-      const items = frame.type === "batch" ? frame.messages : [frame];
-      for (const m of items) if (m.type === "message") seqs.push(m.seq);
-    }
-    assert.ok(seqs.length > 0);
-    assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1));
-    assert.deepEqual(read.close, { code: 4008, reason: "slow consumer" });
+      // What the slow client would read: messages in order from seq 1, then the 4008 close.
+      const read = await readUntilClose(out.raw, 2000);
+      const seqs: number[] = [];
+      for (const text of read.texts) {
+        const frame = JSON.parse(text);
+        const items = frame.type === "batch" ? frame.messages : [frame];
+        for (const m of items) if (m.type === "message") seqs.push(m.seq);
+      }
+      assert.ok(seqs.length > 0);
+      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1));
+      assert.deepEqual(read.close, { code: 4008, reason: "slow consumer" });
 
-    out.raw.abort();
-    for (const c of out.fast) await c.close();
+      out.raw.abort();
+      for (const c of out.fast) await c.close();
+    });
   });
-});
+}
 
 /**
  * Limits that let a fast client absorb the whole 5 MB burst even when it reads
@@ -164,37 +183,69 @@ const burstSettings: Partial<Settings> = {
   heartbeatTimeoutMs: 60_000,
 };
 
-Deno.test("with full kernel buffers, queue mode keeps fast clients current", async () => {
-  await withServer(burstSettings, async (server) => {
-    const out = await runScenario(server, { seconds: 3, prefillBytes: 5 * 1024 * KiB });
+for (const level of ["plain", "protocol"] as const) {
+  Deno.test(`with full kernel buffers, queue mode keeps fast ${level} clients current`, async () => {
+    await withServer(burstSettings, async (server) => {
+      const out = await runScenario(server, { seconds: 3, prefillBytes: 5 * 1024 * KiB, level });
+      const total = out.prefill + out.phasePublished;
+      for (const c of out.fast) {
+        await c.waitFor(() => c.messages("feed").length === total, 10_000, `${total} messages`);
+        assertInOrder(c, total);
+      }
+      // By the end of the publishing phase the fast clients were (almost) current.
+      for (const n of out.deliveredAtPhaseEnd) {
+        assert.ok(n >= total - 5, `fast client had ${n}/${total}`);
+      }
+      const s = await stats(server);
+      assert.equal(s.server.counters.disconnectsByCode["4008"], 1);
+      out.raw.abort();
+      for (const c of out.fast) await c.close();
+    });
+  });
+
+  Deno.test(`with full kernel buffers, naive mode stalls every fast ${level} client behind the slow one`, async () => {
+    await withServer({ ...burstSettings, mode: "naive" }, async (server) => {
+      const out = await runScenario(server, { seconds: 3, prefillBytes: 5 * 1024 * KiB, level });
+      const total = out.prefill + out.phasePublished;
+      for (const n of out.deliveredAtPhaseEnd) {
+        assert.ok(
+          n < out.prefill + out.phasePublished / 2,
+          `naive mode should stall: a fast client got ${n} of ${total}`,
+        );
+      }
+      const s = await stats(server);
+      assert.equal(
+        s.server.counters.disconnectsByCode["4008"],
+        undefined,
+        "naive mode has no 4008",
+      );
+      out.raw.abort();
+      for (const c of out.fast) await c.close();
+    });
+  });
+}
+
+Deno.test("on the native engine (no ping/pong), a plain stalled client is cut off once the kernel's buffers are full", async () => {
+  await withServer({ ...burstSettings, engine: "deno" }, async (server) => {
+    // bufferedAmount moves only after the kernel's ~4 MB: the 5 MB burst fills them.
+    const out = await runScenario(server, {
+      seconds: 3,
+      prefillBytes: 5 * 1024 * KiB,
+      level: "plain",
+    });
     const total = out.prefill + out.phasePublished;
     for (const c of out.fast) {
       await c.waitFor(() => c.messages("feed").length === total, 10_000, `${total} messages`);
       assertInOrder(c, total);
     }
-    // By the end of the publishing phase the fast clients were (almost) current.
-    for (const n of out.deliveredAtPhaseEnd) {
-      assert.ok(n >= total - 5, `fast client had ${n}/${total}`);
+    assert.ok(out.slowSamples.some((c) => c.progress === "buffered" && c.bufferedAmount > 0));
+    // Its queue filled only once the kernel's buffers were: --slow-timeout (1 s) runs from then.
+    let closes: Record<string, number> = {};
+    for (let i = 0; i < 40 && closes["4008"] === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      closes = (await stats(server)).server.counters.disconnectsByCode;
     }
-    const s = await stats(server);
-    assert.equal(s.server.counters.disconnectsByCode["4008"], 1);
-    out.raw.abort();
-    for (const c of out.fast) await c.close();
-  });
-});
-
-Deno.test("with full kernel buffers, naive mode stalls every fast client behind the slow one", async () => {
-  await withServer({ ...burstSettings, mode: "naive" }, async (server) => {
-    const out = await runScenario(server, { seconds: 3, prefillBytes: 5 * 1024 * KiB });
-    const total = out.prefill + out.phasePublished;
-    for (const n of out.deliveredAtPhaseEnd) {
-      assert.ok(
-        n < out.prefill + out.phasePublished / 2,
-        `naive mode should stall: a fast client got ${n} of ${total}`,
-      );
-    }
-    const s = await stats(server);
-    assert.equal(s.server.counters.disconnectsByCode["4008"], undefined, "naive mode has no 4008");
+    assert.equal(closes["4008"], 1);
     out.raw.abort();
     for (const c of out.fast) await c.close();
   });
