@@ -5,9 +5,14 @@
  * end-to-end latency (publish accepted → received) for each case, side by side
  * in one run, cases interleaved across repetitions.
  *
+ * Each case names the engine (`--engine ws`, the default, or `deno`) and the
+ * subscribers' level: `plain` (a bare WebSocket: no subprotocol, never sends
+ * a frame) or `protocol` (offers `floodgate.v1.json`, answers `ping {id}`).
+ *
  * ```sh
  * deno task bench:e2e                       # the default matrix
  * deno task bench:e2e --subs 1000 --modes queue --stalled 0,1 --reps 3
+ * deno task bench:e2e --engines ws,deno --clients plain,protocol --modes queue
  * ```
  *
  * @module
@@ -22,6 +27,8 @@ import { type ServerProcess, spawnServer } from "../../lib/load/server_process.t
 
 interface Case {
   subs: number;
+  engine: "ws" | "deno";
+  clients: "plain" | "protocol";
   mode: "queue" | "naive";
   stalled: number;
   rate: number;
@@ -55,7 +62,15 @@ async function runCase(
   durationMs: number,
   flags: string[],
 ): Promise<CaseResult> {
-  const server = await spawnServer(["--mode", c.mode, "--log-level", "warn", ...flags]);
+  const server = await spawnServer([
+    "--mode",
+    c.mode,
+    "--engine",
+    c.engine,
+    "--log-level",
+    "warn",
+    ...flags,
+  ]);
   const agent = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -71,6 +86,7 @@ async function runCase(
       String(warmupMs),
       "--duration-ms",
       String(durationMs),
+      ...(c.clients === "plain" ? ["--plain"] : []),
     ],
     stdout: "piped",
     stderr: "inherit",
@@ -123,20 +139,22 @@ async function runCase(
 
 function table(results: CaseResult[][]): string {
   const rows = [
-    "| subscribers | mode | stalled | offered msg/s | deliveries/s | msgs/frame | server CPU µs/delivery | server CPU % | p50 ms | p99 ms | max ms | missing |",
-    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| subscribers | engine | clients | mode | stalled | offered msg/s | deliveries/s | msgs/frame | server CPU µs/delivery | server CPU % | p50 ms | p99 ms | max ms | missing | closes |",
+    "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const reps of results) {
     const c = reps[0];
     const m = (f: (r: CaseResult) => number) => median(reps.map(f));
     rows.push(
-      `| ${c.subs} | ${c.mode} | ${c.stalled} | ${c.rate} | ${
+      `| ${c.subs} | ${c.engine} | ${c.clients} | ${c.mode} | ${c.stalled} | ${c.rate} | ${
         Math.round(m((r) => r.deliveriesPerSec))
       } / ${c.expectedPerSec} | ${m((r) => r.messagesPerFrame).toFixed(2)} | ${
         m((r) => r.serverCpuUsPerDelivery).toFixed(2)
       } | ${m((r) => r.serverCpuPercent).toFixed(0)} | ${m((r) => r.p50).toFixed(2)} | ${
         m((r) => r.p99).toFixed(2)
-      } | ${m((r) => r.max).toFixed(1)} | ${m((r) => r.missing)} |`,
+      } | ${m((r) => r.max).toFixed(1)} | ${m((r) => r.missing)} | ${
+        reps.map((r) => JSON.stringify(r.closes)).join(" ")
+      } |`,
     );
   }
   return rows.join("\n");
@@ -148,6 +166,8 @@ if (import.meta.main) {
     options: {
       subs: { type: "string", default: "100,1000" },
       modes: { type: "string", default: "queue,naive" },
+      engines: { type: "string", default: "ws" },
+      clients: { type: "string", default: "protocol,plain" },
       stalled: { type: "string", default: "0,1" },
       "rate-100": { type: "string", default: "500" },
       "rate-1000": { type: "string", default: "200" },
@@ -162,11 +182,15 @@ if (import.meta.main) {
   const cases: Case[] = [];
   for (const subs of values.subs!.split(",").map(Number)) {
     const rate = Number(values.rate ?? (subs >= 1000 ? values["rate-1000"] : values["rate-100"]));
-    for (const mode of values.modes!.split(",") as Case["mode"][]) {
-      for (const stalled of values.stalled!.split(",").map(Number)) {
-        // A stalled client in naive mode stops all delivery; that is the demo's job, not this bench's.
-        if (mode === "naive" && stalled > 0) continue;
-        cases.push({ subs, mode, stalled, rate });
+    for (const engine of values.engines!.split(",") as Case["engine"][]) {
+      for (const clients of values.clients!.split(",") as Case["clients"][]) {
+        for (const mode of values.modes!.split(",") as Case["mode"][]) {
+          for (const stalled of values.stalled!.split(",").map(Number)) {
+            // A stalled client in naive mode stops all delivery; that is the demo's job.
+            if (mode === "naive" && stalled > 0) continue;
+            cases.push({ subs, engine, clients, mode, stalled, rate });
+          }
+        }
       }
     }
   }
@@ -175,7 +199,7 @@ if (import.meta.main) {
     for (let i = 0; i < cases.length; i++) {
       const c = cases[i];
       console.error(
-        `rep ${rep + 1}: ${c.subs} subscribers, ${c.mode}, ${c.stalled} stalled, ${c.rate} msg/s`,
+        `rep ${rep + 1}: ${c.subs} ${c.clients} subscribers, ${c.engine}, ${c.mode}, ${c.stalled} stalled, ${c.rate} msg/s`,
       );
       const r = await runCase(
         c,

@@ -6,7 +6,7 @@
  *
  * ```sh
  * deno run -A lib/load/agent.ts --url ws://127.0.0.1:8080/ws --clients 1000 \
- *   --topics feed --warmup-ms 2000 --duration-ms 10000
+ *   --topics feed --warmup-ms 2000 --duration-ms 10000 [--plain]
  * ```
  *
  * @module
@@ -51,6 +51,7 @@ async function main(args: string[]): Promise<void> {
       "warmup-ms": { type: "string", default: "2000" },
       "duration-ms": { type: "string", default: "10000" },
       "connect-concurrency": { type: "string", default: "50" },
+      plain: { type: "boolean", default: false },
     },
   });
   if (!values.url) throw new RangeError("--url is required, e.g. --url ws://127.0.0.1:8080/ws");
@@ -76,6 +77,7 @@ async function main(args: string[]): Promise<void> {
         mode,
         latency: mode.kind === "fast" ? latency : undefined,
         measureFrom: Infinity,
+        plain: values.plain,
       });
     },
   );

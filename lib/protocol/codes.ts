@@ -23,9 +23,15 @@ export const CloseCode = {
   Unauthorized: 4001,
   /** The token is valid but does not allow this, or the Origin is not allowed. */
   Forbidden: 4003,
-  /** The client read too slowly: its queue stayed full or dropped too much. */
+  /**
+   * The client did not take what was waiting for it: its queue stayed full,
+   * dropped too much, or its pings went unanswered while data waited for it.
+   */
   SlowConsumer: 4008,
-  /** The client did not answer a `ping` in time. */
+  /**
+   * Nothing was waiting for the client and it answered no ping (an RFC 6455
+   * ping for plain clients, `ping {id}` for protocol-aware ones) in time.
+   */
   HeartbeatTimeout: 4009,
   /** The token expired while the connection was open. */
   TokenExpired: 4010,

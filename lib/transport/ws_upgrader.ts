@@ -47,8 +47,8 @@ interface PendingUpgrade {
 
 type WebSocket = wsModule.WebSocket;
 
-/** How long a connection that sent a broken frame has to read our close frame. */
-const CLOSE_GRACE_MS = 100;
+/** Delay before cutting a connection that sent a broken frame: its close frame is already written. */
+const CLOSE_GRACE_MS = 0;
 const { WebSocketServer } = wsModule;
 
 /**
@@ -219,7 +219,7 @@ export class WsUpgrader implements Upgrader {
     ws.on("error", () => {
       // A broken frame (bad UTF-8, a reserved opcode, a length over maxPayload): ws has sent
       // its close frame and would read on, discarding, until its 30 s closing timeout. Cut the
-      // connection shortly instead; the close event follows.
+      // connection on the next turn instead; the close event follows.
       setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
     });
     handlers.onOpen(socket);
