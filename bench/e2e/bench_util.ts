@@ -26,3 +26,24 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
+
+/** A subscriber-agent child process and its report lines. */
+export interface AgentProcess {
+  /** The next line it printed (`{"ready": …}`, then its report). */
+  nextLine: () => Promise<string>;
+  /** Resolves when it exits. */
+  status: Promise<Deno.CommandStatus>;
+}
+
+/**
+ * Starts an agent script (`lib/load/agent.ts` or a bench's own) connected to
+ * `serverUrl`'s `/ws`, with `args` after `--url`.
+ */
+export function spawnAgent(script: string, serverUrl: string, args: string[]): AgentProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, "--url", `${serverUrl.replace("http", "ws")}/ws`, ...args],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  return { nextLine: lineReader(child.stdout), status: child.status };
+}

@@ -18,7 +18,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { lineReader, median } from "./bench_util.ts";
+import { median, spawnAgent } from "./bench_util.ts";
 import type { AgentReport } from "../../lib/load/agent.ts";
 import { LatencyHistogram, wallClockMs } from "../../lib/load/latency_histogram.ts";
 import { fetchMetrics } from "../../lib/load/prometheus_text.ts";
@@ -71,27 +71,18 @@ async function runCase(
     "warn",
     ...flags,
   ]);
-  const agent = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      AGENT,
-      "--url",
-      `${server.url.replace("http", "ws")}/ws`,
-      "--clients",
-      String(c.subs),
-      "--stalled",
-      String(c.stalled),
-      "--warmup-ms",
-      String(warmupMs),
-      "--duration-ms",
-      String(durationMs),
-      ...(c.clients === "plain" ? ["--plain"] : []),
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const nextLine = lineReader(agent.stdout);
+  const agent = spawnAgent(AGENT, server.url, [
+    "--clients",
+    String(c.subs),
+    "--stalled",
+    String(c.stalled),
+    "--warmup-ms",
+    String(warmupMs),
+    "--duration-ms",
+    String(durationMs),
+    ...(c.clients === "plain" ? ["--plain"] : []),
+  ]);
+  const nextLine = agent.nextLine;
   const ready = JSON.parse(await nextLine());
   if (ready.failures > 0) console.error(`  ${ready.failures} connections failed`);
 
@@ -199,7 +190,9 @@ if (import.meta.main) {
     for (let i = 0; i < cases.length; i++) {
       const c = cases[i];
       console.error(
-        `rep ${rep + 1}: ${c.subs} ${c.clients} subscribers, ${c.engine}, ${c.mode}, ${c.stalled} stalled, ${c.rate} msg/s`,
+        `rep ${
+          rep + 1
+        }: ${c.subs} ${c.clients} subscribers, ${c.engine}, ${c.mode}, ${c.stalled} stalled, ${c.rate} msg/s`,
       );
       const r = await runCase(
         c,

@@ -12,7 +12,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { lineReader, median } from "./bench_util.ts";
+import { median, spawnAgent } from "./bench_util.ts";
 import { spawnServer } from "../../lib/load/server_process.ts";
 
 const AGENT = new URL("../../lib/load/agent.ts", import.meta.url).pathname;
@@ -32,31 +32,21 @@ async function runCase(engine: string, conns: number, flags: string[]): Promise<
   const server = await spawnServer(["--engine", engine, "--log-level", "warn", ...flags]);
   await new Promise((r) => setTimeout(r, 1000));
   const fresh = server.rssBytes();
-  const agent = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      AGENT,
-      "--url",
-      `${server.url.replace("http", "ws")}/ws`,
-      "--clients",
-      String(conns),
-      "--plain",
-      "--warmup-ms",
-      "4000",
-      "--duration-ms",
-      "500",
-      "--connect-concurrency",
-      "100",
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const nextLine = lineReader(agent.stdout);
-  const ready = JSON.parse(await nextLine());
+  const agent = spawnAgent(AGENT, server.url, [
+    "--clients",
+    String(conns),
+    "--plain",
+    "--warmup-ms",
+    "4000",
+    "--duration-ms",
+    "500",
+    "--connect-concurrency",
+    "100",
+  ]);
+  const ready = JSON.parse(await agent.nextLine());
   await new Promise((r) => setTimeout(r, 3000));
   const held = server.rssBytes();
-  await nextLine();
+  await agent.nextLine();
   await agent.status;
   await server.stop();
   return {
@@ -92,7 +82,9 @@ if (import.meta.main) {
       results.get(engine)!.push(r);
     }
   }
-  console.log("| engine | connections | fresh server RSS MiB | RSS with them MiB | KiB per idle connection |");
+  console.log(
+    "| engine | connections | fresh server RSS MiB | RSS with them MiB | KiB per idle connection |",
+  );
   console.log("|---|---:|---:|---:|---:|");
   for (const [engine, rs] of results) {
     const m = (f: (r: Result) => number) => median(rs.map(f));

@@ -13,7 +13,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { lineReader, median } from "./bench_util.ts";
+import { median, spawnAgent } from "./bench_util.ts";
 import { LatencyHistogram, wallClockMs } from "../../lib/load/latency_histogram.ts";
 import { sessionUpdate, tabTree } from "../../lib/load/payloads.ts";
 import { Publisher } from "../../lib/load/publisher.ts";
@@ -63,27 +63,18 @@ async function runCase(
   const server = await spawnServer(["--log-level", "warn", ...c.flags], { env: c.env });
   // Clients are split over `agents` processes, so one process's reading does not hold up the rest.
   const children = Array.from({ length: agents }, (_, a) =>
-    new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        AGENT,
-        "--url",
-        `${server.url.replace("http", "ws")}/ws`,
-        "--clients",
-        String(Math.floor(clients / agents) + (a < clients % agents ? 1 : 0)),
-        ...(c.deflate ? ["--deflate"] : []),
-        "--latency-from",
-        latencyFrom,
-        "--warmup-ms",
-        String(warmupMs),
-        "--duration-ms",
-        String(durationMs),
-      ],
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn());
-  const readers = children.map((child) => lineReader(child.stdout));
+    spawnAgent(AGENT, server.url, [
+      "--clients",
+      String(Math.floor(clients / agents) + (a < clients % agents ? 1 : 0)),
+      ...(c.deflate ? ["--deflate"] : []),
+      "--latency-from",
+      latencyFrom,
+      "--warmup-ms",
+      String(warmupMs),
+      "--duration-ms",
+      String(durationMs),
+    ]));
+  const readers = children.map((child) => child.nextLine);
   await Promise.all(readers.map((next) => next())); // ready
   const trees = [0, 1, 2, 3].map((v) => tabTree(424_000, v));
   const publishers: Publisher[] = [];

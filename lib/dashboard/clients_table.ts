@@ -11,6 +11,8 @@ import type { View } from "./render_scheduler.ts";
 /** The fields of a `/stats` client the table shows. */
 export interface StatsClient {
   id: string;
+  /** `plain` (a bare WebSocket) or `protocol` (offered `floodgate.v1.*`). Absent from older servers. */
+  level?: string;
   topics: string[];
   queue: { messages: number; bytes: number };
   sent: { messages: number };
@@ -19,7 +21,7 @@ export interface StatsClient {
   slow: boolean;
 }
 
-const COLUMNS = ["Client", "Topics", "Queued", "Bytes", "In flight", "Sent", "Dropped"];
+const COLUMNS = ["Client", "Level", "Topics", "Queued", "Bytes", "In flight", "Sent", "Dropped"];
 
 /** The table, as a View. */
 export class ClientsTable implements View {
@@ -69,6 +71,7 @@ export class ClientsTable implements View {
       const cells = this.#body.children[i].children as HTMLCollectionOf<HTMLElement>;
       const values = [
         c.id,
+        c.level ?? "",
         c.topics.join(", "),
         formatCount(c.queue.messages),
         formatBytes(c.queue.bytes),

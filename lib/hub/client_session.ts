@@ -1,104 +1,25 @@
+/**
+ * One connected client on the server: its socket, send queue, subscriptions,
+ * flow control and heartbeat.
+ *
+ * @module
+ */
 import type { Permissions } from "../auth/permissions.ts";
 import { TokenBucket } from "../limits/token_bucket.ts";
 import type { ChunkAssembler } from "../protocol/chunk_assembler.ts";
 import type { CodecName } from "../protocol/codec.ts";
-import { encodePing } from "../protocol/encode.ts";
 import type { ClientLevel } from "../protocol/subprotocol.ts";
-import { encodeWirePing } from "../protocol/wire_ping.ts";
 import { SendQueue, type SendQueueOptions, type TakeHold } from "../queue/send_queue.ts";
 import type { ServerSocket } from "../transport/socket.ts";
 import type { Delivery } from "./delivery.ts";
-import type { BuiltFrame, FrameBuilder } from "./frame_builder.ts";
+import { ChunkTransfers } from "./chunk_transfers.ts";
+import type { ClientStats } from "./client_stats.ts";
+import type { DrainContext } from "./drain_contexts.ts";
+import { FlowGate, type FlowOptions } from "./flow_gate.ts";
+import type { BuiltFrame } from "./frame_builder.ts";
 import type { FrameCompressor } from "./frame_compressor.ts";
-import {
-  BufferedProgress,
-  PingLedger,
-  type ProgressKind,
-  type ReadProgress,
-} from "./read_progress.ts";
-import { ReadWindow } from "./read_window.ts";
+import { type ProgressKind, type ReadProgress, readProgressFor } from "./read_progress.ts";
 import type { Subscription } from "./subscription.ts";
-
-/** Flow-control settings of one session. */
-export interface FlowOptions {
-  /**
-   * Stop writing while the engine holds more than this many unsent bytes.
-   * @default {1048576}
-   */
-  highWaterBytes: number;
-  /**
-   * Resume writing once the engine holds at most this many unsent bytes.
-   * @default {262144}
-   */
-  lowWaterBytes: number;
-  /**
-   * Stop writing while more than this many sent bytes are not yet confirmed by a
-   * `pong` (they sit in kernel buffers or the client has not read them). The
-   * limit in force is smaller for a slow reader: what it reads in half of
-   * `maxLagMs` (see {@linkcode ReadWindow}).
-   * @default {1048576}
-   */
-  maxInflightBytes: number;
-  /**
-   * Largest batch frame built from queued messages.
-   * @default {65536}
-   */
-  maxFrameBytes: number;
-  /**
-   * How far behind a client may read. Its in-flight window holds what it reads
-   * in half of this. Once its oldest unanswered `ping` or its oldest queued
-   * message is older than this, it is lagged: its queue keeps only the latest
-   * message per key and, while it still reads, unkeyed messages older than half
-   * of this are dropped (with gaps), so what it reads stays about this recent.
-   * While the unanswered ping is that old, nothing more is written. Pings go
-   * out at least every third of this while data flows.
-   * @default {3000}
-   */
-  maxLagMs: number;
-}
-
-/** Per-client numbers shown in `/stats`. */
-export interface ClientStats {
-  id: string;
-  remote: string;
-  connectedAt: string;
-  connectedMs: number;
-  topics: string[];
-  queue: { messages: number; items: number; bytes: number };
-  sent: { messages: number; frames: number; bytes: number; gaps: number };
-  dropped: number;
-  coalesced: number;
-  bufferedAmount: number;
-  inflightBytes: number;
-  /** Unconfirmed bytes allowed now: what the client reads in half of `--max-lag`. */
-  windowBytes: number;
-  blocked: boolean;
-  /** Reads more than `--max-lag` behind (see {@linkcode FlowOptions.maxLagMs}). */
-  lagged: boolean;
-  slow: boolean;
-  lastPongAgoMs: number | null;
-  /** `plain` (no `floodgate.v1.*` subprotocol) or `protocol`. */
-  level: ClientLevel;
-  /** What its flow control runs on: app `ping`s, WebSocket pings, or the engine's unsent bytes. */
-  progress: ProgressKind;
-  codec: CodecName;
-  /** Whether frames go out compressed (permessage-deflate negotiated). */
-  deflate: boolean;
-  /** The chunked message being sent: chunk frames sent of its total. */
-  chunked: { sent: number; total: number } | null;
-}
-
-/** Shared by the sessions of one codec: the frame builder, the compressor and the per-frame hook. */
-export interface DrainContext {
-  /** Builds and chunks frames in the sessions' codec. */
-  builder: FrameBuilder;
-  /** Compresses frames for sockets that negotiated permessage-deflate. */
-  compressor?: FrameCompressor;
-  /** Called with each frame written. */
-  onFrame(frame: BuiltFrame): void;
-  /** Called when a chunked message was sent whole, with its number of chunk frames. */
-  onChunked(frames: number): void;
-}
 
 /**
  * What {@linkcode ClientSession.drain} left: `"idle"` (nothing to send),
@@ -106,14 +27,6 @@ export interface DrainContext {
  * chunk of a large message and yields; drain again next turn).
  */
 export type DrainResult = "idle" | "blocked" | "more";
-
-/** A large frame being sent in chunks. */
-interface Transfer {
-  readonly frames: readonly BuiltFrame[];
-  next: number;
-  /** What the queue keeps back meanwhile; undefined keeps everything back. */
-  readonly hold: TakeHold | undefined;
-}
 
 /** Everything a {@linkcode ClientSession} is made of. */
 export interface ClientSessionOptions {
@@ -184,17 +97,13 @@ export class ClientSession {
   readonly #compressor: FrameCompressor | undefined;
   /** Most bytes of queued messages in one frame: within the frame limit and the chunk limit. */
   readonly #batchBytes: number;
-  /** Large frames being sent in chunks, in order; the first one is sending. */
-  readonly #transfers: Transfer[] = [];
-  /** Unconfirmed bytes above which the next chunk waits for a `pong`. */
-  readonly #transferWindow: number;
+  /** Large frames being sent in chunks. */
+  readonly #transfers: ChunkTransfers;
   /** What the client has read of what was written. */
   readonly #progress: ReadProgress;
-  #blocked = false;
+  readonly #gate: FlowGate;
   /** Reads more than `maxLagMs` behind, in flight or in its queue (see {@linkcode FlowOptions.maxLagMs}). */
   #lagged = false;
-  /** What it was sent went unconfirmed for longer than `maxLagMs`: nothing more is written for now. */
-  #inflightLagged = false;
 
   #sentMessages = 0;
   #sentFrames = 0;
@@ -217,33 +126,23 @@ export class ClientSession {
     this.codec = ctx.builder.codec.name;
     this.#compressor = socket.sendDeflated ? ctx.compressor : undefined;
     const { chunkBytes, codec } = ctx.builder;
-    // At most two chunks unread ahead of anything queued later, however slow the link.
-    this.#transferWindow = Math.min(flow.maxInflightBytes, 2 * chunkBytes);
-    this.#progress = this.#readProgress(socket, flow);
+    this.#progress = readProgressFor({
+      level: this.level,
+      socket,
+      codec: ctx.builder.codec,
+      flow,
+      openedAt: this.connectedAt,
+    });
+    this.#gate = new FlowGate(flow, socket, this.#progress);
     // Every part of a batch is at least 32 bytes, so its separators take at most chunkBytes / 32.
     this.#batchBytes = chunkBytes === Infinity
       ? flow.maxFrameBytes
       : Math.min(flow.maxFrameBytes, chunkBytes - codec.batchOverhead - chunkBytes / 32);
     this.queue = new SendQueue<Delivery>(options.queue);
+    this.#transfers = new ChunkTransfers(ctx.builder, this.#batchBytes);
     const { promise, resolve } = Promise.withResolvers<void>();
     this.socketClosed = promise;
     this.markSocketClosed = resolve;
-  }
-
-  #readProgress(socket: ServerSocket, flow: FlowOptions): ReadProgress {
-    const window = new ReadWindow({ maxBytes: flow.maxInflightBytes, maxLagMs: flow.maxLagMs });
-    const openedAt = this.connectedAt;
-    if (this.level === "protocol") {
-      const codec = this.#ctx.builder.codec;
-      const probe = this.codec === "json"
-        ? (id: number) => socket.send(encodePing(id))
-        : (id: number) => socket.send(codec.encode({ type: "ping", id }));
-      return new PingLedger({ kind: "app-ping", probe, window, openedAt });
-    }
-    const ping = socket.ping?.bind(socket);
-    if (ping === undefined) return new BufferedProgress(socket, flow.highWaterBytes);
-    const probe = (offset: number) => ping(encodeWirePing(offset));
-    return new PingLedger({ kind: "wire-ping", probe, window, openedAt });
   }
 
   /** The socket, for engines' close and direct sends in naive mode. */
@@ -268,7 +167,7 @@ export class ClientSession {
 
   /** Whether flow control stopped the last drain. */
   get blocked(): boolean {
-    return this.#blocked;
+    return this.#gate.blocked;
   }
 
   /** Messages sent so far. */
@@ -278,7 +177,7 @@ export class ClientSession {
 
   /** True when nothing is left to send: the queue is empty and no chunked message is under way. */
   get idle(): boolean {
-    return this.queue.isEmpty && this.#transfers.length === 0;
+    return this.queue.isEmpty && this.#transfers.current === undefined;
   }
 
   /**
@@ -299,28 +198,32 @@ export class ClientSession {
     if (this.closed) return "idle";
     let chunkSent = false;
     for (;;) {
-      const transfer = this.#transfers[0];
-      if (transfer !== undefined) {
-        if (this.#transfers.length === 1 && transfer.hold !== undefined) {
-          if (!this.#writeAround(transfer.hold)) return "blocked";
-          if (this.#transfers.length > 1) continue;
+      const transfers = this.#transfers;
+      if (transfers.current !== undefined) {
+        const hold = transfers.passable;
+        if (hold !== undefined) {
+          if (!this.#writeAround(hold)) return "blocked";
+          if (transfers.passable === undefined) continue;
         }
         if (chunkSent) return "more";
         if (
-          !this.#mayWrite() ||
-          this.inflightBytes > Math.min(this.#transferWindow, this.#progress.windowBytes)
+          !this.#gate.open() ||
+          this.inflightBytes > Math.min(transfers.windowBytes, this.#progress.windowBytes)
         ) return "blocked";
-        this.#writeChunk(transfer);
+        const chunkFrames = transfers.writeNext((frame) => this.#write(frame));
+        // A probe after each chunk: its answer lets the next one go.
+        this.#progress.probeIfWritten(this.#now());
+        if (chunkFrames !== undefined) this.#ctx.onChunked(chunkFrames);
         chunkSent = true;
         continue;
       }
       if (this.queue.isEmpty) return "idle";
-      if (!this.#mayWrite()) return "blocked";
-      const entries = this.queue.take(this.#takeBytes());
+      if (!this.#gate.open()) return "blocked";
+      const entries = this.queue.take(this.#gate.takeBytes(this.#batchBytes));
       const frame = this.#ctx.builder.build(entries);
       if (frame.bytes > this.#ctx.builder.chunkBytes) {
         const topic = entries.length === 1 ? entries[0].message?.topic : undefined;
-        this.#startTransfer(frame, topic);
+        this.#transfers.start(frame, topic);
       } else {
         this.#write(frame);
       }
@@ -334,50 +237,18 @@ export class ClientSession {
    */
   #writeAround(hold: TakeHold): boolean {
     while (!this.queue.isEmpty) {
-      if (!this.#mayWrite()) return false;
-      const entries = this.queue.take(this.#takeBytes(), hold);
+      if (!this.#gate.open()) return false;
+      const entries = this.queue.take(this.#gate.takeBytes(this.#batchBytes), hold);
       if (entries.length === 0) return true;
       const frame = this.#ctx.builder.build(entries);
       if (frame.bytes > this.#ctx.builder.chunkBytes) {
         // Rare (a MessagePack batch larger than its JSON): chunk it next, holding everything back.
-        this.#startTransfer(frame, undefined);
+        this.#transfers.start(frame, undefined);
         return true;
       }
       this.#write(frame);
     }
     return true;
-  }
-
-  /** Bytes of queued messages for the next frame: a batch, or what the window has left. */
-  #takeBytes(): number {
-    return Math.min(
-      this.#batchBytes,
-      Math.max(1, this.#progress.windowBytes - this.inflightBytes),
-    );
-  }
-
-  #startTransfer(frame: BuiltFrame, topic: string | undefined): void {
-    this.#transfers.push({
-      frames: this.#ctx.builder.chunk(frame),
-      next: 0,
-      hold: topic === undefined
-        ? undefined
-        : { topics: new Set([topic]), maxCost: this.#batchBytes },
-    });
-  }
-
-  /**
-   * Writes the next chunk: `chunked.start` goes with the first, `chunked.end`
-   * with the last; then a `ping`, whose `pong` lets the next chunk go.
-   */
-  #writeChunk(t: Transfer): void {
-    const last = t.frames.length - 1;
-    do this.#write(t.frames[t.next++]); while (t.next === 1 || t.next === last);
-    this.#progress.probeIfWritten(this.#now());
-    if (t.next > last) {
-      this.#transfers.shift();
-      this.#ctx.onChunked(t.frames.length);
-    }
   }
 
   #write(frame: BuiltFrame): void {
@@ -397,37 +268,6 @@ export class ClientSession {
     this.#sentGaps += frame.gaps;
     this.#ctx.onFrame(frame);
     this.#progress.wrote(frame.bytes, this.#now());
-  }
-
-  /**
-   * Flow control, with hysteresis. The engine's unsent bytes can never exceed
-   * the unconfirmed ones, so `bufferedAmount` (a runtime call) is only read
-   * once unconfirmed bytes pass the water mark in question.
-   */
-  #mayWrite(): boolean {
-    const flow = this.#flow;
-    if (this.#inflightLagged) {
-      this.#blocked = true;
-      return false;
-    }
-    const inflight = this.#progress.inflightBytes;
-    const window = this.#progress.windowBytes;
-    if (this.#blocked) {
-      if (inflight > window / 2) return false;
-      if (inflight > flow.lowWaterBytes && this.#socket.bufferedAmount > flow.lowWaterBytes) {
-        return false;
-      }
-      this.#blocked = false;
-      return true;
-    }
-    if (
-      inflight > window ||
-      (inflight > flow.highWaterBytes && this.#socket.bufferedAmount > flow.highWaterBytes)
-    ) {
-      this.#blocked = true;
-      return false;
-    }
-    return true;
   }
 
   /**
@@ -459,8 +299,9 @@ export class ClientSession {
   #judgeLag(now: number): void {
     const maxLag = this.#flow.maxLagMs;
     const since = this.#progress.unansweredSince;
-    this.#inflightLagged = since !== undefined && now - since > maxLag;
-    let lagged = this.#inflightLagged;
+    // What it was sent went unconfirmed for longer than maxLag: nothing more is written for now.
+    this.#gate.halted = since !== undefined && now - since > maxLag;
+    let lagged = this.#gate.halted;
     if (!lagged) {
       const oldest = this.queue.oldest();
       lagged = oldest !== undefined && now - Math.max(oldest.ts, this.#replayAt) > maxLag;
@@ -492,7 +333,7 @@ export class ClientSession {
     if (since !== undefined && now - since > timeoutMs) {
       const answeredLately = progress.lastAnswerAt !== undefined &&
         now - progress.lastAnswerAt <= timeoutMs;
-      if (this.#blocked || !this.idle || answeredLately) return "slow";
+      if (this.#gate.blocked || !this.idle || answeredLately) return "slow";
       if (progress.kind !== "buffered") return "dead";
     }
     const maxLag = this.#flow.maxLagMs;
@@ -513,7 +354,7 @@ export class ClientSession {
 
   /** True while the client is being held back: blocked by flow control or its queue overflowing. */
   get slow(): boolean {
-    return this.#blocked || this.queue.health() !== "ok";
+    return this.#gate.blocked || this.queue.health() !== "ok";
   }
 
   /** The numbers `/stats` shows for this client. */
@@ -537,7 +378,7 @@ export class ClientSession {
       bufferedAmount: this.#socket.bufferedAmount,
       inflightBytes: this.inflightBytes,
       windowBytes: progress.windowBytes,
-      blocked: this.#blocked,
+      blocked: this.#gate.blocked,
       lagged: this.#lagged,
       slow: this.slow,
       lastPongAgoMs: progress.lastAnswerAt === undefined ? null : now - progress.lastAnswerAt,
@@ -545,9 +386,7 @@ export class ClientSession {
       progress: progress.kind,
       codec: this.codec,
       deflate: this.#compressor !== undefined,
-      chunked: this.#transfers.length === 0
-        ? null
-        : { sent: this.#transfers[0].next, total: this.#transfers[0].frames.length },
+      chunked: this.#transfers.current ?? null,
     };
   }
 }

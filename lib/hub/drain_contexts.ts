@@ -1,8 +1,25 @@
+/**
+ * What the sessions of one codec and level share when they write: the frame
+ * builder (and its batch cache), the compressor and the per-frame hooks.
+ *
+ * @module
+ */
 import { MIN_CHUNK_BYTES } from "../protocol/chunking.ts";
 import { type CodecName, createCodec } from "../protocol/codec.ts";
-import type { DrainContext } from "./client_session.ts";
-import { FrameBuilder } from "./frame_builder.ts";
+import { type BuiltFrame, FrameBuilder } from "./frame_builder.ts";
 import type { FrameCompressor } from "./frame_compressor.ts";
+
+/** Shared by the sessions of one codec: the frame builder, the compressor and the per-frame hook. */
+export interface DrainContext {
+  /** Builds and chunks frames in the sessions' codec. */
+  builder: FrameBuilder;
+  /** Compresses frames for sockets that negotiated permessage-deflate. */
+  compressor?: FrameCompressor;
+  /** Called with each frame written. */
+  onFrame(frame: BuiltFrame): void;
+  /** Called when a chunked message was sent whole, with its number of chunk frames. */
+  onChunked(frames: number): void;
+}
 
 /** Options of {@linkcode createDrainContexts}. */
 export interface DrainContextsOptions {

@@ -24,15 +24,12 @@ import { ProtocolError } from "../protocol/protocol_error.ts";
 import type { GapRange } from "../queue/gap_range.ts";
 import type { SendQueueOptions } from "../queue/send_queue.ts";
 import type { ServerSocket } from "../transport/socket.ts";
-import {
-  ClientSession,
-  type ClientStats,
-  type DrainContext,
-  type FlowOptions,
-} from "./client_session.ts";
+import { ClientSession } from "./client_session.ts";
+import type { ClientStats } from "./client_stats.ts";
+import type { FlowOptions } from "./flow_gate.ts";
 import { type Delivery, toDelivery } from "./delivery.ts";
 import { DrainScheduler } from "./drain_scheduler.ts";
-import { createDrainContexts, type DrainContextName } from "./drain_contexts.ts";
+import { createDrainContexts, type DrainContext, type DrainContextName } from "./drain_contexts.ts";
 import { Inbound } from "./inbound.ts";
 import { InboundReassembly } from "./inbound_reassembly.ts";
 import type { CompressionStats, FrameCompressor } from "./frame_compressor.ts";

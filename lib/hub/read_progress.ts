@@ -16,6 +16,12 @@
  *
  * @module
  */
+import type { Codec } from "../protocol/codec.ts";
+import { encodePing } from "../protocol/encode.ts";
+import type { ClientLevel } from "../protocol/subprotocol.ts";
+import { encodeWirePing } from "../protocol/wire_ping.ts";
+import type { ServerSocket } from "../transport/socket.ts";
+import type { FlowOptions } from "./flow_gate.ts";
 import { ReadWindow } from "./read_window.ts";
 
 /** Which signal a {@linkcode ReadProgress} runs on. */
@@ -81,7 +87,13 @@ interface Probe {
  * ```ts
  * import assert from "node:assert/strict";
  * import { PingLedger } from "./read_progress.ts";
- * import { ReadWindow } from "./read_window.ts";
+ * import type { Codec } from "../protocol/codec.ts";
+import { encodePing } from "../protocol/encode.ts";
+import type { ClientLevel } from "../protocol/subprotocol.ts";
+import { encodeWirePing } from "../protocol/wire_ping.ts";
+import type { ServerSocket } from "../transport/socket.ts";
+import type { FlowOptions } from "./flow_gate.ts";
+import { ReadWindow } from "./read_window.ts";
  *
  * const sent: number[] = [];
  * const ledger = new PingLedger({
@@ -262,4 +274,31 @@ export class BufferedProgress implements ReadProgress {
   answered(): boolean {
     return false;
   }
+}
+
+/**
+ * The signal for a connection: `app-ping` for protocol-aware clients,
+ * `wire-ping` for plain ones on an engine with ping/pong, `buffered` for plain
+ * ones on an engine without.
+ */
+export function readProgressFor(options: {
+  level: ClientLevel;
+  socket: ServerSocket;
+  /** The connection's codec, for `ping {id}` frames. */
+  codec: Codec;
+  flow: FlowOptions;
+  openedAt: number;
+}): ReadProgress {
+  const { socket, codec, flow, openedAt } = options;
+  const window = new ReadWindow({ maxBytes: flow.maxInflightBytes, maxLagMs: flow.maxLagMs });
+  if (options.level === "protocol") {
+    const probe = codec.name === "json"
+      ? (id: number) => socket.send(encodePing(id))
+      : (id: number) => socket.send(codec.encode({ type: "ping", id }));
+    return new PingLedger({ kind: "app-ping", probe, window, openedAt });
+  }
+  const ping = socket.ping?.bind(socket);
+  if (ping === undefined) return new BufferedProgress(socket, flow.highWaterBytes);
+  const probe = (offset: number) => ping(encodeWirePing(offset));
+  return new PingLedger({ kind: "wire-ping", probe, window, openedAt });
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { PatternPermissions } from "../../lib/auth/permissions.ts";
-import { ClientSession, type FlowOptions } from "../../lib/hub/client_session.ts";
+import { ClientSession } from "../../lib/hub/client_session.ts";
+import type { FlowOptions } from "../../lib/hub/flow_gate.ts";
 import { toDelivery } from "../../lib/hub/delivery.ts";
 import { createDrainContexts } from "../../lib/hub/drain_contexts.ts";
 import type { ClientLevel } from "../../lib/protocol/subprotocol.ts";

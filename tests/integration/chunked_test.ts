@@ -4,7 +4,7 @@
  * chunked messages clients send.
  */
 import assert from "node:assert/strict";
-import type { ClientStats } from "../../lib/hub/client_session.ts";
+import type { ClientStats } from "../../lib/hub/client_stats.ts";
 import { tabTree } from "../../lib/load/payloads.ts";
 import { RawWebSocket } from "../../lib/load/raw_ws.ts";
 import { ChunkAssembler } from "../../lib/protocol/chunk_assembler.ts";

@@ -6,7 +6,7 @@
  * the latest value per key with gaps, and never disconnects it.
  */
 import assert from "node:assert/strict";
-import type { ClientStats } from "../../lib/hub/client_session.ts";
+import type { ClientStats } from "../../lib/hub/client_stats.ts";
 import { RawWebSocket } from "../../lib/load/raw_ws.ts";
 import { publish, withServer, wsUrl } from "../_support/server.ts";
 

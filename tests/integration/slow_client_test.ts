@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import type { Settings } from "../../lib/config/settings.ts";
-import type { ClientStats } from "../../lib/hub/client_session.ts";
+import type { ClientStats } from "../../lib/hub/client_stats.ts";
 import type { ClientLevel } from "../../lib/protocol/subprotocol.ts";
 import type { FloodgateServer } from "../../lib/server.ts";
 import { RawWebSocket } from "../../lib/load/raw_ws.ts";
