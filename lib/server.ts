@@ -20,6 +20,9 @@ import { FrameCompressor } from "./hub/frame_compressor.ts";
 import { KeyedRateLimiter } from "./limits/keyed_rate_limiter.ts";
 import { Hub } from "./hub/hub.ts";
 import { Logger } from "./log/logger.ts";
+import { startMemoryGuard } from "./memory/memory_guard.ts";
+import { MemoryLedger } from "./memory/memory_ledger.ts";
+import { StateReads } from "./http/state_reads.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { startMetricsTopic } from "./metrics/metrics_topic.ts";
 import { startSummaryLog } from "./metrics/summary.ts";
@@ -106,6 +109,7 @@ export async function startServer(
     allowedOrigins: settings.allowedOrigins.split(",").map((o) => o.trim()).filter(Boolean),
   });
   const publishLimiter = new KeyedRateLimiter(settings.publishRate);
+  const ledger = new MemoryLedger(settings.memoryBudget);
   const hub = new Hub({
     bus,
     logger,
@@ -137,21 +141,38 @@ export async function startServer(
     maxReassemblyBytes: settings.maxReassemblyBytes,
     reassemblyTimeoutMs: settings.reassemblyTimeoutMs,
     compressor,
+    overloaded: () => ledger.pressure === "overloaded",
   });
-  const metrics = createMetrics(hub, {
-    max_connections: settings.maxConnections,
-    max_inbound_rate: settings.maxInboundRate,
-    publish_rate: settings.publishRate,
-    max_topics_per_client: settings.maxTopicsPerClient,
-    max_topics: settings.maxTopics,
-    max_keys_per_topic: settings.maxKeysPerTopic,
-    max_inbound_bytes: settings.maxInboundBytes,
-    max_body_bytes: settings.maxBodyBytes,
-    max_queue_messages: settings.maxQueueMessages,
-    max_queue_bytes: settings.maxQueueBytes,
-    history_size: settings.historySize,
-    history_bytes: settings.historyBytes,
-  }, bus);
+  // State responses in flight may take up to an eighth of the budget.
+  const stateReads = new StateReads({ maxBytes: Math.max(1 << 20, settings.memoryBudget / 8) });
+  ledger.register("queues", () => hub.queuedBytes());
+  // One read of the bus per update: the ledger reads "history" before "state".
+  let busHeld = { history: 0, state: 0 };
+  ledger.register("history", () => (busHeld = bus.held(Date.now())).history);
+  ledger.register("state", () => busHeld.state);
+  ledger.register("reassembly", () => hub.reassemblyBytes());
+  ledger.register("state_reads", () => stateReads.heldBytes);
+  const stopMemoryGuard = startMemoryGuard({ ledger, shedder: hub, logger });
+  const metrics = createMetrics(
+    hub,
+    {
+      max_connections: settings.maxConnections,
+      max_inbound_rate: settings.maxInboundRate,
+      publish_rate: settings.publishRate,
+      max_topics_per_client: settings.maxTopicsPerClient,
+      max_topics: settings.maxTopics,
+      max_keys_per_topic: settings.maxKeysPerTopic,
+      max_inbound_bytes: settings.maxInboundBytes,
+      max_body_bytes: settings.maxBodyBytes,
+      max_queue_messages: settings.maxQueueMessages,
+      max_queue_bytes: settings.maxQueueBytes,
+      history_size: settings.historySize,
+      history_bytes: settings.historyBytes,
+      memory_budget: settings.memoryBudget,
+    },
+    bus,
+    ledger,
+  );
   const app = createApp({
     hub,
     bus,
@@ -163,6 +184,8 @@ export async function startServer(
     publishLimiter,
     maxConnections: settings.maxConnections,
     web: webAssetsLoader(),
+    memory: ledger,
+    stateReads,
   });
   const stopSummary = startSummaryLog(hub, logger, settings.statsIntervalMs);
 
@@ -175,6 +198,7 @@ export async function startServer(
     intervalMs: settings.metricsIntervalMs,
     instance: `${server.hostname}:${server.port}`,
     logger,
+    memory: ledger,
   });
   logger.info("server.listen", {
     url,
@@ -202,6 +226,7 @@ export async function startServer(
         logger.info("server.shutdown", { clients: hub.clientCount });
         stopSummary();
         stopMetricsTopic();
+        stopMemoryGuard();
         await hub.shutdown(settings.shutdownTimeoutMs);
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([

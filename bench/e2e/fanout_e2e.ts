@@ -13,6 +13,7 @@
  * deno task bench:e2e                       # the default matrix
  * deno task bench:e2e --subs 1000 --modes queue --stalled 0,1 --reps 3
  * deno task bench:e2e --engines ws,deno --clients plain,protocol --modes queue
+ * deno task bench:e2e --server-v8-flags ";--memory-saver-mode"   # V8 flags A/B, server only
  * ```
  *
  * @module
@@ -30,6 +31,8 @@ interface Case {
   engine: "ws" | "deno";
   clients: "plain" | "protocol";
   mode: "queue" | "naive";
+  /** The server's V8 flags (`DENO_V8_FLAGS`), "" for none. */
+  v8Flags: string;
   stalled: number;
   rate: number;
 }
@@ -70,7 +73,7 @@ async function runCase(
     "--log-level",
     "warn",
     ...flags,
-  ]);
+  ], c.v8Flags ? { env: { DENO_V8_FLAGS: c.v8Flags } } : {});
   const agent = spawnAgent(AGENT, server.url, [
     "--clients",
     String(c.subs),
@@ -130,14 +133,16 @@ async function runCase(
 
 function table(results: CaseResult[][]): string {
   const rows = [
-    "| subscribers | engine | clients | mode | stalled | offered msg/s | deliveries/s | msgs/frame | server CPU µs/delivery | server CPU % | p50 ms | p99 ms | max ms | missing | closes |",
-    "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    "| subscribers | engine | clients | mode | V8 flags | stalled | offered msg/s | deliveries/s | msgs/frame | server CPU µs/delivery | server CPU % | p50 ms | p99 ms | max ms | missing | closes |",
+    "|---:|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const reps of results) {
     const c = reps[0];
     const m = (f: (r: CaseResult) => number) => median(reps.map(f));
     rows.push(
-      `| ${c.subs} | ${c.engine} | ${c.clients} | ${c.mode} | ${c.stalled} | ${c.rate} | ${
+      `| ${c.subs} | ${c.engine} | ${c.clients} | ${c.mode} | ${
+        c.v8Flags || "—"
+      } | ${c.stalled} | ${c.rate} | ${
         Math.round(m((r) => r.deliveriesPerSec))
       } / ${c.expectedPerSec} | ${m((r) => r.messagesPerFrame).toFixed(2)} | ${
         m((r) => r.serverCpuUsPerDelivery).toFixed(2)
@@ -168,6 +173,8 @@ if (import.meta.main) {
       "duration-ms": { type: "string", default: "10000" },
       json: { type: "boolean", default: false },
       "server-flag": { type: "string", multiple: true, default: [] },
+      /** V8 flag sets to compare, ";"-separated; an empty entry is the default. */
+      "server-v8-flags": { type: "string", default: "" },
     },
   });
   const cases: Case[] = [];
@@ -179,7 +186,9 @@ if (import.meta.main) {
           for (const stalled of values.stalled!.split(",").map(Number)) {
             // A stalled client in naive mode stops all delivery; that is the demo's job.
             if (mode === "naive" && stalled > 0) continue;
-            cases.push({ subs, engine, clients, mode, stalled, rate });
+            for (const v8Flags of values["server-v8-flags"]!.split(";")) {
+              cases.push({ subs, engine, clients, mode, v8Flags, stalled, rate });
+            }
           }
         }
       }

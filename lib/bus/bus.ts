@@ -86,6 +86,12 @@ export interface BusHealth {
   detail?: string;
 }
 
+/** What a bus holds in this process, in bytes of encoded data. */
+export interface BusHeld {
+  history: number;
+  state: number;
+}
+
 /** See the module docs for the delivery rules every implementation keeps. */
 export interface Bus {
   /** Name of the implementation, for logs and `/healthz`. */
@@ -118,6 +124,13 @@ export interface Bus {
   health(): BusHealth;
   /** Event counts since start (reconnects, recovered seqs, gapped seqs…), for `/metrics`. */
   counters(): Record<string, number>;
+  /**
+   * Trims what the history limits no longer allow as of `now` (age included,
+   * for topics nobody publishes to), then reports the bytes of history and
+   * keyed state held in this process, for the memory ledger. A bus that keeps
+   * them elsewhere (Redis) reports what it caches here.
+   */
+  held(now: number): BusHeld;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import type { GapRange } from "../queue/gap_range.ts";
 import type {
   Bus,
   BusHealth,
+  BusHeld,
   Envelope,
   HistoryPage,
   PublishRequest,
@@ -11,9 +12,15 @@ import type {
 } from "./bus.ts";
 import { HistoryBuffer, type HistoryLimits } from "./history_buffer.ts";
 
+/** A key's merged value, and its approximate encoded size for the memory ledger. */
+interface StateEntry {
+  value: unknown;
+  bytes: number;
+}
+
 interface TopicRecord {
   seq: number;
-  state: Map<string, unknown> | undefined;
+  state: Map<string, StateEntry> | undefined;
   history: HistoryBuffer;
 }
 
@@ -72,6 +79,7 @@ export class MemoryBus implements Bus {
   readonly #maxTopics: number;
   readonly #maxKeys: number;
   #topics = new Map<string, TopicRecord>();
+  #stateBytes = 0;
   #watched = new Set<string>();
   #handler: (envelope: Envelope) => void = () => {};
 
@@ -98,14 +106,22 @@ export class MemoryBus implements Bus {
     for (const req of requests) {
       const record = this.#record(req.topic);
       const env: Envelope = { ...req, seq: ++record.seq };
+      const bytes = dataBytes(req.data);
       if (req.key !== undefined) {
         const state = record.state ??= new Map();
+        const old = state.get(req.key);
+        if (old !== undefined) this.#stateBytes -= old.bytes;
         if (req.op === "delete") state.delete(req.key);
-        else if (req.op === "patch") {
-          state.set(req.key, applyMergePatch(state.get(req.key), req.data));
-        } else state.set(req.key, req.data);
+        else {
+          // A patch's merged size is not measured (that would re-encode the value): old + patch.
+          const entry = req.op === "patch"
+            ? { value: applyMergePatch(old?.value, req.data), bytes: (old?.bytes ?? 0) + bytes }
+            : { value: req.data, bytes };
+          state.set(req.key, entry);
+          this.#stateBytes += entry.bytes;
+        }
       }
-      record.history.push(env, dataBytes(req.data));
+      record.history.push(env, bytes);
       out.push(env);
       if (this.#watched.has(req.topic)) this.#handler(env);
     }
@@ -137,7 +153,9 @@ export class MemoryBus implements Bus {
     const record = this.#topics.get(topic);
     return Promise.resolve({
       seq: record?.seq ?? 0,
-      state: record?.state ? Object.fromEntries(record.state) : undefined,
+      state: record?.state
+        ? Object.fromEntries([...record.state].map(([k, e]) => [k, e.value]))
+        : undefined,
     });
   }
 
@@ -158,6 +176,15 @@ export class MemoryBus implements Bus {
 
   counters(): Record<string, number> {
     return { topics: this.#topics.size };
+  }
+
+  held(now: number): BusHeld {
+    let history = 0;
+    for (const record of this.#topics.values()) {
+      record.history.trim(now);
+      history += record.history.bytes;
+    }
+    return { history, state: this.#stateBytes };
   }
 
   close(): Promise<void> {

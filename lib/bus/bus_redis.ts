@@ -27,6 +27,7 @@ import type { GapRange } from "../queue/gap_range.ts";
 import {
   type Bus,
   type BusHealth,
+  type BusHeld,
   BusUnavailableError,
   type Envelope,
   type HistoryPage,
@@ -263,6 +264,11 @@ export class RedisBus implements Bus {
         Math.round((Date.now() - this.#downSince) / 1000)
       } s; reconnecting`,
     };
+  }
+
+  /** History and keyed state live in Redis: this process holds none of them. */
+  held(_now: number): BusHeld {
+    return { history: 0, state: 0 };
   }
 
   counters(): Record<string, number> {

@@ -39,7 +39,8 @@ interface Entry {
  */
 export class HistoryBuffer {
   readonly #limits: HistoryLimits;
-  #entries: Entry[] = [];
+  /** Trimmed positions (before `#head`) are emptied at once, so they hold no message. */
+  #entries: (Entry | undefined)[] = [];
   #head = 0;
   #bytes = 0;
 
@@ -49,7 +50,7 @@ export class HistoryBuffer {
 
   /** The oldest retained seq, or 0 when empty. */
   get firstSeq(): number {
-    return this.#head < this.#entries.length ? this.#entries[this.#head].env.seq : 0;
+    return this.#head < this.#entries.length ? (this.#entries[this.#head] as Entry).env.seq : 0;
   }
 
   /** Messages retained. */
@@ -72,13 +73,13 @@ export class HistoryBuffer {
   /** Drops what exceeds the limits as of `now` (epoch ms). */
   trim(now: number): void {
     const { maxMessages, maxBytes, maxAgeMs } = this.#limits;
-    while (
-      this.length > 0 &&
-      (this.length > maxMessages || this.#bytes > maxBytes ||
-        now - this.#entries[this.#head].env.ts > maxAgeMs)
-    ) {
-      this.#bytes -= this.#entries[this.#head].bytes;
-      this.#head++;
+    while (this.length > 0) {
+      const oldest = this.#entries[this.#head] as Entry;
+      if (
+        this.length <= maxMessages && this.#bytes <= maxBytes && now - oldest.env.ts <= maxAgeMs
+      ) break;
+      this.#bytes -= oldest.bytes;
+      this.#entries[this.#head++] = undefined;
     }
     if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
       this.#entries = this.#entries.slice(this.#head);
@@ -93,7 +94,7 @@ export class HistoryBuffer {
     const start = this.#head + Math.max(0, afterSeq + 1 - first);
     const end = Math.min(this.#entries.length, start + limit);
     const out: Envelope[] = [];
-    for (let i = start; i < end; i++) out.push(this.#entries[i].env);
+    for (let i = start; i < end; i++) out.push((this.#entries[i] as Entry).env);
     return out;
   }
 }

@@ -43,6 +43,7 @@ export interface Settings {
   maxTopics: number;
   maxKeysPerTopic: number;
   maxConnections: number;
+  memoryBudget: number;
   maxInboundRate: number;
   publishRate: number;
   publishToken: string;
@@ -314,6 +315,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "int",
     default: 10000,
     doc: "Most WebSocket connections; more get 503",
+  },
+  {
+    key: "memoryBudget",
+    flag: "memory-budget",
+    kind: "bytes",
+    default: "512MiB",
+    doc:
+      "Most bytes held for clients and topics (queues, history, state, reassembly, state reads); past 90 % the largest queues are shed with gaps, past 100 % connections and publishes get 503 overloaded",
   },
   {
     key: "maxInboundRate",

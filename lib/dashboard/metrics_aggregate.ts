@@ -4,7 +4,11 @@
  *
  * @module
  */
-import type { LatencyPercentiles, MetricsSample } from "../protocol/metrics_sample.ts";
+import type {
+  LatencyPercentiles,
+  MemorySample,
+  MetricsSample,
+} from "../protocol/metrics_sample.ts";
 
 /**
  * One sample for the whole service, or undefined when there is none. Samples
@@ -74,5 +78,21 @@ export function aggregateSamples(
     queueDelayMs: worst((s) => s.queueDelayMs),
   };
   if (ratios.length > 0) out.compressionRatio = ratios.reduce((a, b) => a + b) / ratios.length;
+  const memories = live.flatMap((s) => s.memory === undefined ? [] : [s.memory]);
+  if (memories.length > 0) {
+    const total = (f: (m: MemorySample) => number) => memories.reduce((a, m) => a + f(m), 0);
+    const rank = { ok: 0, shedding: 1, overloaded: 2 } as const;
+    out.memory = {
+      heldBytes: total((m) => m.heldBytes),
+      budgetBytes: total((m) => m.budgetBytes),
+      pressure: memories.reduce(
+        (worst, m) => rank[m.pressure] > rank[worst] ? m.pressure : worst,
+        "ok" as MemorySample["pressure"],
+      ),
+      rssBytes: total((m) => m.rssBytes),
+      heapUsedBytes: total((m) => m.heapUsedBytes),
+      externalBytes: total((m) => m.externalBytes),
+    };
+  }
   return out;
 }

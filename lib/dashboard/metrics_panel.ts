@@ -27,6 +27,7 @@ const TILES = [
   ["delay", "Queue delay p99"],
   ["lag", "Page lag p99"],
   ["compression", "Compression"],
+  ["memory", "Memory (RSS)"],
   ["disconnects", "Disconnects"],
   ["server", "Uptime"],
 ] as const;
@@ -114,6 +115,21 @@ export class MetricsPanel implements View {
         "compression",
         s.compressionRatio === undefined ? "off" : `${s.compressionRatio.toFixed(2)}×`,
         s.compressionRatio === undefined ? "not negotiated" : "bytes before ÷ after",
+      );
+      const m = s.memory;
+      this.#set(
+        "memory",
+        m ? formatBytes(m.rssBytes) : "—",
+        m
+          ? `${formatBytes(m.heldBytes)} held of ${formatBytes(m.budgetBytes)} · heap ${
+            formatBytes(m.heapUsedBytes)
+          } · ext ${formatBytes(m.externalBytes)}`
+          : "not reported",
+      );
+      setData(
+        t("memory").root,
+        "tone",
+        m?.pressure === "overloaded" ? "error" : m?.pressure === "shedding" ? "warn" : "",
       );
       this.#renderDisconnects(s.disconnectsByCode);
       this.#set("server", formatDuration(s.uptimeSeconds), s.instance);

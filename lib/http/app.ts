@@ -27,6 +27,8 @@ import type { KeyedRateLimiter } from "../limits/keyed_rate_limiter.ts";
 import { CloseCode } from "../protocol/codes.ts";
 import { clientLevelOf, codecOf, selectSubprotocol } from "../protocol/subprotocol.ts";
 import type { WebAssets } from "../dashboard/assets.ts";
+import type { MemoryLedger } from "../memory/memory_ledger.ts";
+import { StateReads } from "./state_reads.ts";
 import { mountWebRoutes } from "./web_routes.ts";
 
 /** What the app needs. */
@@ -48,6 +50,10 @@ export interface AppOptions {
   maxConnections?: number;
   /** The dashboard page and scripts for `/`, `/client.js`, `/dashboard.js`; none without. */
   web?: () => Promise<WebAssets>;
+  /** The memory ledger: refuses connections when overloaded, shown in `/stats` and `/healthz`. */
+  memory?: MemoryLedger;
+  /** State responses in flight. @default 64 MiB of them */
+  stateReads?: StateReads;
 }
 
 /** Sends the JSON error body every route uses: `{"error": {"code", "message"}}`. */
@@ -68,6 +74,7 @@ const STATUS_OF: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   not_found: 404,
   limit_reached: 503,
   unavailable: 503,
+  overloaded: 503,
 };
 
 function remoteOf(c: Context): { host: string; text: string } {
@@ -96,6 +103,18 @@ export function createApp(options: AppOptions): Hono {
     return errorResponse(c, err.status, err.code, err.message);
   };
   const maxBatchItems = options.maxBatchItems ?? 1000;
+  const memory = options.memory;
+  const stateReads = options.stateReads ?? new StateReads({ maxBytes: 64 << 20 });
+  const overloaded = (c: Context, what: string) => {
+    hub.counters.reject("overloaded");
+    c.header("Retry-After", "1");
+    return errorResponse(
+      c,
+      503,
+      "overloaded",
+      `${what}: the server is over its memory budget (--memory-budget); retry shortly`,
+    );
+  };
   const startedAt = Date.now();
   const app = new Hono();
 
@@ -197,6 +216,7 @@ export function createApp(options: AppOptions): Hono {
       } catch (err) {
         if (err instanceof ProtocolError) {
           hub.counters.reject(err.code);
+          if (err.code === "overloaded") c.header("Retry-After", "1");
           return errorResponse(c, STATUS_OF[err.code] ?? 400, err.code, err.message);
         }
         throw err;
@@ -237,25 +257,44 @@ export function createApp(options: AppOptions): Hono {
       throw err;
     }
     const snap = await hub.snapshot(topic);
-    return c.json({ topic, epoch: bus.epoch, seq: snap.seq, state: snap.state ?? {} });
+    const body = JSON.stringify({
+      topic,
+      epoch: bus.epoch,
+      seq: snap.seq,
+      state: snap.state ?? {},
+    });
+    return stateReads.respond(body) ??
+      overloaded(c, `The state of "${topic}" cannot be sent now (too many state reads in flight)`);
   });
 
   if (options.web) mountWebRoutes(app, options.web);
 
   app.get("/healthz", (c) => {
     const busHealth = bus.health();
+    const ledger = memory?.update();
+    const overloadedNow = ledger?.pressure === "overloaded";
     return c.json({
-      status: busHealth.ok ? "ok" : "degraded",
+      status: !busHealth.ok ? "degraded" : overloadedNow ? "overloaded" : "ok",
       mode: hub.mode,
       engine: upgrader.name,
       bus: { name: bus.name, ...busHealth },
       epoch: bus.epoch,
       clients: hub.clientCount,
+      memory: ledger && {
+        pressure: ledger.pressure,
+        budgetBytes: ledger.budgetBytes,
+        heldBytes: ledger.totalBytes,
+      },
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    }, busHealth.ok ? 200 : 503);
+    }, busHealth.ok && !overloadedNow ? 200 : 503);
   });
 
-  app.get("/stats", (c) => c.json({ server: hub.snapshotStats(), clients: hub.clientStats() }));
+  app.get("/stats", (c) =>
+    c.json({
+      server: hub.snapshotStats(),
+      memory: memory && { ...memory.update(), process: Deno.memoryUsage() },
+      clients: hub.clientStats(),
+    }));
 
   app.get("/metrics", async (c) => {
     c.header("Content-Type", metrics.contentType);
@@ -278,6 +317,7 @@ export function createApp(options: AppOptions): Hono {
     } catch (err) {
       return errorResponse(c, 400, "invalid_topic", (err as Error).message);
     }
+    if (memory?.pressure === "overloaded") return overloaded(c, "No new connections");
     if (hub.clientCount >= maxConnections) {
       hub.counters.reject("connection_limit");
       return errorResponse(

@@ -83,6 +83,8 @@ export interface HubOptions {
   compressor?: FrameCompressor;
   /** Clock for publish timestamps, epoch ms with sub-ms precision. */
   now?: () => number;
+  /** True while publishes must be refused (over the memory budget). @default never */
+  overloaded?: () => boolean;
 }
 
 /** Hub-wide numbers for `/stats` and `/metrics`. */
@@ -128,6 +130,7 @@ export class Hub {
   readonly #maxInboundRate: number;
   readonly #slowFanoutMs: number;
   readonly #now: () => number;
+  readonly #overloaded: () => boolean;
   readonly #scheduler: DrainScheduler<ClientSession>;
   readonly #naive: NaiveBroadcaster | undefined;
   readonly #drainContexts: Record<DrainContextName, DrainContext>;
@@ -158,6 +161,7 @@ export class Hub {
     this.#maxInboundRate = options.maxInboundRate ?? 0;
     this.#slowFanoutMs = options.slowFanoutMs ?? 100;
     this.#now = options.now ?? preciseNow;
+    this.#overloaded = options.overloaded ?? (() => false);
     this.#scheduler = new DrainScheduler({ flushMs });
     this.#naive = this.mode === "naive"
       ? new NaiveBroadcaster({ highWaterBytes: this.#flow.highWaterBytes })
@@ -239,6 +243,13 @@ export class Hub {
    * the bus assigned seqs; delivery to local subscribers is already queued then.
    */
   async publish(inputs: readonly PublishInput[]): Promise<Envelope[]> {
+    // Deletes free memory: they pass even when overloaded.
+    if (this.#overloaded() && inputs.some((i) => i.op !== "delete")) {
+      throw new ProtocolError(
+        "overloaded",
+        "Nothing was published: the server is over its memory budget (--memory-budget); retry shortly",
+      );
+    }
     const ts = this.#now();
     let envelopes: Envelope[];
     try {
@@ -350,6 +361,40 @@ export class Hub {
     return [...this.#clients.values()].map((s) => s.stats(now));
   }
 
+  /** Bytes queued for all clients (messages and control frames), for the memory ledger. */
+  queuedBytes(): number {
+    let bytes = 0;
+    for (const session of this.#clients.values()) bytes += session.queue.bytes;
+    return bytes;
+  }
+
+  /** Bytes of unfinished chunked messages clients are sending, for the memory ledger. */
+  reassemblyBytes(): number {
+    return this.#inbound.reassemblyBytes;
+  }
+
+  /**
+   * Gives up about `bytes` of queued memory, largest queues first: each is
+   * coalesced to the latest per key and its oldest messages dropped, with gaps
+   * (see {@linkcode SendQueue.shed}). Control frames stay.
+   *
+   * @returns the bytes let go of.
+   */
+  shed(bytes: number): number {
+    const sessions = [...this.#clients.values()].sort((a, b) => b.queue.bytes - a.queue.bytes);
+    let freed = 0;
+    for (let i = 0; i < sessions.length && freed < bytes; i++) {
+      const session = sessions[i];
+      const given = session.queue.shed(Math.max(0, session.queue.bytes - (bytes - freed)));
+      if (given > 0) {
+        freed += given;
+        this.counters.shedBytes += given;
+        this.#afterEnqueue(session);
+      }
+    }
+    return freed;
+  }
+
   /** Hub-wide numbers. */
   snapshotStats(): HubSnapshot {
     let laggedClients = 0;
@@ -392,7 +437,10 @@ export class Hub {
   }
 
   #subscribe(session: ClientSession, frame: SubscribeFrame): void {
+    const overLimit: string[] = [];
     for (const topic of frame.topics) {
+      // A refusal may have closed the session (its queue is full): nothing more for it.
+      if (session.closed) return;
       if (session.subscriptions.has(topic)) continue;
       if (!session.permissions.canSubscribe(topic)) {
         this.counters.reject("forbidden");
@@ -403,14 +451,7 @@ export class Hub {
         continue;
       }
       if (session.subscriptions.size >= this.#maxTopicsPerClient) {
-        this.counters.reject("topic_limit");
-        this.#reject(
-          session,
-          new ProtocolError(
-            "limit_reached",
-            `Cannot subscribe to "${topic}": a connection may hold at most ${this.#maxTopicsPerClient} topics`,
-          ),
-        );
+        overLimit.push(topic);
         continue;
       }
       const sub = new Subscription(topic, this.#pageSize * 4);
@@ -437,6 +478,18 @@ export class Hub {
             new ProtocolError("internal", `Could not subscribe to "${topic}": ${err}; try again`),
           );
         });
+    }
+    if (overLimit.length > 0 && !session.closed) {
+      this.counters.reject("topic_limit");
+      const named = overLimit.slice(0, 3).map((t) => `"${t}"`).join(", ");
+      const more = overLimit.length > 3 ? ` and ${overLimit.length - 3} more` : "";
+      this.#reject(
+        session,
+        new ProtocolError(
+          "limit_reached",
+          `Cannot subscribe to ${named}${more}: a connection may hold at most ${this.#maxTopicsPerClient} topics (--max-topics-per-client); unsubscribe from some first`,
+        ),
+      );
     }
   }
 

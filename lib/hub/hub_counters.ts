@@ -61,6 +61,8 @@ export class HubCounters {
   /** Chunk frames (`chunked.start`/`data`/`end`) written, and chunked messages completed. */
   chunkFramesSent = 0;
   chunkedSent = 0;
+  /** Queued bytes let go of under memory pressure (see {@linkcode Hub.shed}). */
+  shedBytes = 0;
   /** Drops and coalesces of clients already gone. */
   droppedGone = 0;
   coalescedGone = 0;
@@ -174,6 +176,7 @@ export class HubCounters {
       chunkedRefused: this.chunkedRefused,
       slowDisconnects: this.slowDisconnects,
       heartbeatTimeouts: this.heartbeatTimeouts,
+      shedBytes: this.shedBytes,
       resumes: this.resumes,
       replayed: this.replayed,
       disconnectsByCode: Object.fromEntries(this.disconnectsByCode),

@@ -153,6 +153,11 @@ export class Inbound {
     this.#dispatch(session, inner);
   }
 
+  /** Bytes of unfinished chunked messages held for all clients. */
+  get reassemblyBytes(): number {
+    return this.#reassembly.heldBytes;
+  }
+
   #dispatch(session: ClientSession, frame: ClientFrame): void {
     switch (frame.type) {
       case "subscribe":

@@ -41,6 +41,11 @@ export class InboundReassembly {
     this.#budget = new ReassemblyBudget(options.maxReassemblyBytes ?? 64 << 20);
   }
 
+  /** Bytes of unfinished chunked messages held for all connections. */
+  get heldBytes(): number {
+    return this.#budget.used;
+  }
+
   /**
    * Feeds one chunked frame of `session`.
    *

@@ -79,7 +79,8 @@ export async function spawnServer(
   };
 }
 
-function freePort(): number {
+/** A free TCP port on 127.0.0.1 (the OS picks it; free again once this returns). */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();

@@ -8,6 +8,8 @@ import client from "prom-client";
 import type { Bus } from "../bus/bus.ts";
 import type { CompressionStats } from "../hub/frame_compressor.ts";
 import type { Hub } from "../hub/hub.ts";
+import type { MemoryLedger } from "../memory/memory_ledger.ts";
+import { registerMemoryMetrics } from "./memory_metrics.ts";
 
 /** A registry bound to one hub. */
 export interface Metrics {
@@ -38,7 +40,8 @@ type CounterKey =
   | "chunkedSent"
   | "chunkFramesSent"
   | "chunkedReceived"
-  | "chunkedRefused";
+  | "chunkedRefused"
+  | "shedBytes";
 
 const COUNTERS: readonly [CounterKey, string, string][] = [
   ["published", "floodgate_published_total", "Messages published"],
@@ -53,6 +56,11 @@ const COUNTERS: readonly [CounterKey, string, string][] = [
   ["errors", "floodgate_client_errors_total", "Error frames sent for bad client input"],
   ["oversizeFrames", "floodgate_oversize_frames_total", "Inbound frames over --max-inbound-bytes"],
   ["slowDisconnects", "floodgate_slow_disconnects_total", "Clients closed with 4008 slow consumer"],
+  [
+    "shedBytes",
+    "floodgate_memory_shed_bytes_total",
+    "Queued bytes coalesced or dropped (with gaps) because the server neared --memory-budget",
+  ],
   [
     "heartbeatTimeouts",
     "floodgate_heartbeat_timeouts_total",
@@ -120,6 +128,7 @@ export function createMetrics(
   hub: Hub,
   limits: Record<string, number> = {},
   bus?: Bus,
+  memory?: MemoryLedger,
 ): Metrics {
   const registry = new client.Registry();
   try {
@@ -280,6 +289,7 @@ export function createMetrics(
       },
     });
   }
+  if (memory) registerMemoryMetrics(registry, memory);
   return {
     registry,
     contentType: registry.contentType,

@@ -8,6 +8,7 @@
  */
 import type { Hub } from "../hub/hub.ts";
 import type { Logger } from "../log/logger.ts";
+import type { MemoryLedger } from "../memory/memory_ledger.ts";
 import { METRICS_TOPIC, type MetricsSample } from "../protocol/metrics_sample.ts";
 
 export { METRICS_TOPIC, type MetricsSample };
@@ -19,6 +20,8 @@ export interface MetricsTopicOptions {
   /** The key of this instance's samples. */
   instance: string;
   logger?: Logger;
+  /** The memory ledger, for the sample's `memory`. */
+  memory?: MemoryLedger;
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
@@ -90,6 +93,18 @@ export function startMetricsTopic(hub: Hub, options: MetricsTopicOptions): () =>
       ),
       queueDelayMs: delays.take(),
     };
+    if (options.memory) {
+      const ledger = options.memory.update();
+      const process = Deno.memoryUsage();
+      sample.memory = {
+        heldBytes: ledger.totalBytes,
+        budgetBytes: ledger.budgetBytes,
+        pressure: ledger.pressure,
+        rssBytes: process.rss,
+        heapUsedBytes: process.heapUsed,
+        externalBytes: process.external,
+      };
+    }
     last = c;
     lastAt = now;
     publishing = true;

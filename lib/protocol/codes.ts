@@ -79,6 +79,8 @@ export const ErrorCode = {
   NotFound: "not_found",
   /** The cluster bus is unreachable; nothing was published. Retry later. */
   Unavailable: "unavailable",
+  /** The server is over its memory budget (`--memory-budget`); nothing was done. Retry later. */
+  Overloaded: "overloaded",
   /** The server failed unexpectedly. */
   Internal: "internal",
 } as const;

@@ -18,6 +18,18 @@ export interface LatencyPercentiles {
   max: number;
 }
 
+/** An instance's memory: its ledger against `--memory-budget`, and the process's own figures. */
+export interface MemorySample {
+  /** Bytes held for clients and topics (queues, history, state, reassembly, state reads). */
+  heldBytes: number;
+  budgetBytes: number;
+  pressure: "ok" | "shedding" | "overloaded";
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** Memory outside the V8 heap (ArrayBuffers). */
+  externalBytes: number;
+}
+
 /** One `$metrics` message's `data`: rates are per second over the last interval. */
 export interface MetricsSample {
   /** The publishing instance (also the message key). */
@@ -60,6 +72,8 @@ export interface MetricsSample {
   disconnectsByCode: Record<string, number>;
   /** Time from publish to socket write over the interval. */
   queueDelayMs: LatencyPercentiles;
+  /** Memory (absent from instances older than this field). */
+  memory?: MemorySample;
   /**
    * Bytes before ÷ bytes after compression, when the server compresses
    * (permessage-deflate); absent otherwise.

@@ -94,11 +94,6 @@ export interface SendQueueOptions {
    * @default {10000}
    */
   dropWindowMs?: number;
-  /**
-   * Most control frames held; more means the peer is not reading at all.
-   * @default {1024}
-   */
-  maxControls?: number;
   /** Clock in ms, for tests. @default {Date.now} */
   now?: () => number;
 }
@@ -149,7 +144,6 @@ export class SendQueue<M extends QueuedMessage> {
   readonly #slowTimeoutMs: number;
   readonly #dropLimit: number;
   readonly #dropWindowMs: number;
-  readonly #maxControls: number;
   readonly #now: () => number;
 
   #slots: Slot<M>[] = [];
@@ -162,6 +156,7 @@ export class SendQueue<M extends QueuedMessage> {
   #liveSlots = 0;
   #messages = 0;
   #controls = 0;
+  #controlBytes = 0;
   #bytes = 0;
   #topics = new Map<string, TopicList<M>>();
   #latestByKey = new Map<string, Slot<M>>();
@@ -182,7 +177,6 @@ export class SendQueue<M extends QueuedMessage> {
     this.#slowTimeoutMs = options.slowTimeoutMs ?? 10_000;
     this.#dropLimit = options.dropLimit ?? 10_000;
     this.#dropWindowMs = options.dropWindowMs ?? 10_000;
-    this.#maxControls = options.maxControls ?? 1024;
     this.#now = options.now ?? Date.now;
     this.#indexed = this.#coalesceAlways;
   }
@@ -309,6 +303,23 @@ export class SendQueue<M extends QueuedMessage> {
     return this.#dropOldest(stale, always);
   }
 
+  /**
+   * Gives up memory under pressure: coalesces superseded messages, then drops
+   * the oldest (always keeping the newest), each reported as a gap, until the
+   * queue holds at most `targetBytes` (control frames are never removed).
+   *
+   * @returns the bytes it let go of.
+   */
+  shed(targetBytes: number): number {
+    const before = this.#bytes;
+    if (before <= targetBytes || this.#messages === 0) return 0;
+    this.#ensureIndex();
+    const over = () => this.#bytes > targetBytes;
+    this.#coalesceSuperseded(over);
+    if (over()) this.#dropOldest(always, over);
+    return before - this.#bytes;
+  }
+
   /** Builds the topic lists and key index from the live slots, in order. */
   #ensureIndex(): void {
     if (this.#indexed) return;
@@ -323,6 +334,7 @@ export class SendQueue<M extends QueuedMessage> {
   pushControl(frame: string | Uint8Array, bytes: number = frame.length): void {
     this.#append(newSlot<M>(undefined, frame, undefined, bytes));
     this.#controls++;
+    this.#controlBytes += bytes;
   }
 
   /**
@@ -362,9 +374,9 @@ export class SendQueue<M extends QueuedMessage> {
       const cost = slot.gaps === undefined ? slot.bytes : costOf(slot);
       if (out.length > 0 && size + cost > maxBytes) break;
       this.#head++;
+      out.push(entryOf(slot));
       this.#consume(slot);
-      out.push(slot);
-      if (slot.control !== undefined) break;
+      if (out[out.length - 1].control !== undefined) break;
       size += cost;
     }
     this.#afterTake();
@@ -380,8 +392,8 @@ export class SendQueue<M extends QueuedMessage> {
       if (!slot.live) continue;
       if (slot.control !== undefined) {
         if (held || out.length > 0) break;
+        out.push(entryOf(slot));
         this.#consume(slot);
-        out.push(slot);
         break;
       }
       const cost = costOf(slot);
@@ -392,8 +404,8 @@ export class SendQueue<M extends QueuedMessage> {
         continue;
       }
       if (out.length > 0 && size + cost > maxBytes) break;
+      out.push(entryOf(slot));
       this.#consume(slot);
-      out.push(slot);
       size += cost;
     }
     this.#skipDeadHead();
@@ -414,10 +426,11 @@ export class SendQueue<M extends QueuedMessage> {
   /**
    * The queue's verdict: `"ok"`; `"overflowing"` while the ladder is dropping;
    * `"slow"` once it stayed full longer than `slowTimeoutMs`, dropped more than
-   * `dropLimit` within `dropWindowMs`, or holds more than `maxControls` control frames.
+   * `dropLimit` within `dropWindowMs`, or its control frames (never dropped)
+   * hold more than `maxBytes` (one alone, a large snapshot, may).
    */
   health(): QueueHealth {
-    if (this.#controls > this.#maxControls) return "slow";
+    if (this.#controls > 1 && this.#controlBytes > this.#maxBytes) return "slow";
     if (this.#windowDrops > this.#dropLimit) return "slow";
     if (this.#fullSince === undefined) return "ok";
     return this.#now() - this.#fullSince > this.#slowTimeoutMs ? "slow" : "overflowing";
@@ -524,17 +537,25 @@ export class SendQueue<M extends QueuedMessage> {
     }
   }
 
-  /** Marks a slot as gone (taken or removed) and unlinks it. */
+  /**
+   * Marks a slot as gone (taken or removed), unlinks it and lets go of what it
+   * held: a dead slot may stay in the slot array until compaction reaches it,
+   * but keeps no message, frame or gap alive.
+   */
   #consume(slot: Slot<M>): void {
     slot.live = false;
     this.#liveSlots--;
     this.#bytes -= slot.bytes;
     if (slot.control !== undefined) {
       this.#controls--;
+      this.#controlBytes -= slot.bytes;
+      slot.control = undefined;
       return;
     }
     if (!this.#indexed) {
       if (slot.message !== undefined) this.#messages--;
+      slot.message = undefined;
+      slot.gaps = undefined;
       return;
     }
     const topic = slot.topic as string;
@@ -546,6 +567,8 @@ export class SendQueue<M extends QueuedMessage> {
     if (!list.head) this.#topics.delete(topic);
     slot.tPrev = slot.tNext = undefined;
     this.#forgetMessage(slot);
+    slot.message = undefined;
+    slot.gaps = undefined;
   }
 
   /** Drops the message's counts and key index entry (the slot may live on as a gap). */
@@ -579,6 +602,11 @@ export class SendQueue<M extends QueuedMessage> {
       this.#head = 0;
     }
   }
+}
+
+/** What a taken slot hands out: a copy, so the dead slot left behind holds nothing. */
+function entryOf<M extends QueuedMessage>(slot: Slot<M>): QueueEntry<M> {
+  return { control: slot.control, gaps: slot.gaps, message: slot.message };
 }
 
 /** A condition that always holds. */

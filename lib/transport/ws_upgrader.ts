@@ -127,22 +127,16 @@ export class WsUpgrader implements Upgrader {
           port: incoming.socket.remotePort ?? 0,
         },
       };
-      let status = 500;
+      let answer: Response | undefined;
       try {
-        status = (await fetch(toRequest(incoming), env)).status;
+        answer = await fetch(toRequest(incoming), env);
       } catch {
         // answered with 500 below
       }
       const pending = this.#pending.get(incoming);
       if (!pending || socket.destroyed) {
         this.#pending.delete(incoming);
-        if (!socket.destroyed) {
-          socket.end(
-            `HTTP/1.1 ${status} ${
-              STATUS_CODES[status] ?? ""
-            }\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
-          );
-        }
+        if (!socket.destroyed) socket.end(await refusal(answer));
         return;
       }
       this.#wss.handleUpgrade(incoming, socket, head, (ws: WebSocket) => {
@@ -224,6 +218,18 @@ export class WsUpgrader implements Upgrader {
     });
     handlers.onOpen(socket);
   }
+}
+
+/** The app's answer to an upgrade it refused, as raw HTTP/1.1 (status, headers, body). */
+async function refusal(answer: Response | undefined): Promise<string> {
+  const status = answer?.status ?? 500;
+  const body = answer ? await answer.text() : "";
+  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}`];
+  answer?.headers.forEach((value, name) => {
+    if (name !== "content-length" && name !== "connection") lines.push(`${name}: ${value}`);
+  });
+  lines.push("Connection: close", `Content-Length: ${new TextEncoder().encode(body).length}`);
+  return `${lines.join("\r\n")}\r\n\r\n${body}`;
 }
 
 function toRequest(incoming: IncomingMessage): Request {

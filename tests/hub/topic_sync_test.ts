@@ -55,6 +55,9 @@ class SlowReadBus implements Bus {
   health() {
     return this.inner.health();
   }
+  held(now: number) {
+    return this.inner.held(now);
+  }
   counters() {
     return this.inner.counters();
   }
