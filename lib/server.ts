@@ -11,7 +11,6 @@ import { getRequestListener } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { Bus } from "./bus/bus.ts";
 import { MemoryBus } from "./bus/bus_memory.ts";
-import { RedisBus } from "./bus/bus_redis.ts";
 import type { Settings } from "./config/settings.ts";
 import { Authenticator } from "./auth/authenticator.ts";
 import { webAssetsLoader } from "./dashboard/assets.ts";
@@ -23,7 +22,6 @@ import { Logger } from "./log/logger.ts";
 import { startMemoryGuard } from "./memory/memory_guard.ts";
 import { MemoryLedger } from "./memory/memory_ledger.ts";
 import { StateReads } from "./http/state_reads.ts";
-import { createMetrics } from "./metrics/metrics.ts";
 import { startMetricsTopic } from "./metrics/metrics_topic.ts";
 import { startSummaryLog } from "./metrics/summary.ts";
 import { DenoUpgrader } from "./transport/deno_upgrader.ts";
@@ -72,7 +70,8 @@ export async function startServer(
     maxAgeMs: settings.historyTtlMs,
   };
   const bus = parts.bus ?? (settings.redisUrl
-    ? await RedisBus.connect({
+    // Loaded only when configured: the Redis client costs ~20 MB of resident memory.
+    ? await (await import("./bus/bus_redis.ts")).RedisBus.connect({
       url: settings.redisUrl,
       prefix: settings.redisPrefix,
       logger,
@@ -153,26 +152,28 @@ export async function startServer(
   ledger.register("reassembly", () => hub.reassemblyBytes());
   ledger.register("state_reads", () => stateReads.heldBytes);
   const stopMemoryGuard = startMemoryGuard({ ledger, shedder: hub, logger });
-  const metrics = createMetrics(
-    hub,
-    {
-      max_connections: settings.maxConnections,
-      max_inbound_rate: settings.maxInboundRate,
-      publish_rate: settings.publishRate,
-      max_topics_per_client: settings.maxTopicsPerClient,
-      max_topics: settings.maxTopics,
-      max_keys_per_topic: settings.maxKeysPerTopic,
-      max_inbound_bytes: settings.maxInboundBytes,
-      max_body_bytes: settings.maxBodyBytes,
-      max_queue_messages: settings.maxQueueMessages,
-      max_queue_bytes: settings.maxQueueBytes,
-      history_size: settings.historySize,
-      history_bytes: settings.historyBytes,
-      memory_budget: settings.memoryBudget,
-    },
-    bus,
-    ledger,
-  );
+  // prom-client is loaded on the first scrape (see AppOptions.metrics).
+  const metrics = async () =>
+    (await import("./metrics/metrics.ts")).createMetrics(
+      hub,
+      {
+        max_connections: settings.maxConnections,
+        max_inbound_rate: settings.maxInboundRate,
+        publish_rate: settings.publishRate,
+        max_topics_per_client: settings.maxTopicsPerClient,
+        max_topics: settings.maxTopics,
+        max_keys_per_topic: settings.maxKeysPerTopic,
+        max_inbound_bytes: settings.maxInboundBytes,
+        max_body_bytes: settings.maxBodyBytes,
+        max_queue_messages: settings.maxQueueMessages,
+        max_queue_bytes: settings.maxQueueBytes,
+        history_size: settings.historySize,
+        history_bytes: settings.historyBytes,
+        memory_budget: settings.memoryBudget,
+      },
+      bus,
+      ledger,
+    );
   const app = createApp({
     hub,
     bus,

@@ -16,6 +16,12 @@
  * deno task bench:e2e --server-v8-flags ";--memory-saver-mode"   # V8 flags A/B, server only
  * ```
  *
+ * The server runs with `deno task start`'s V8 flags ({@linkcode SERVER_V8_FLAGS}) unless
+ * `--server-v8-flags` says otherwise.
+ *
+ * ```sh
+ * ```
+ *
  * @module
  */
 import { parseArgs } from "node:util";
@@ -24,14 +30,14 @@ import type { AgentReport } from "../../lib/load/agent.ts";
 import { LatencyHistogram, wallClockMs } from "../../lib/load/latency_histogram.ts";
 import { fetchMetrics } from "../../lib/load/prometheus_text.ts";
 import { Publisher } from "../../lib/load/publisher.ts";
-import { type ServerProcess, spawnServer } from "../../lib/load/server_process.ts";
+import { SERVER_V8_FLAGS, type ServerProcess, spawnServer } from "../../lib/load/server_process.ts";
 
 interface Case {
   subs: number;
   engine: "ws" | "deno";
   clients: "plain" | "protocol";
   mode: "queue" | "naive";
-  /** The server's V8 flags (`DENO_V8_FLAGS`), "" for none. */
+  /** The server's V8 flags, ","-separated; "" for none. */
   v8Flags: string;
   stalled: number;
   rate: number;
@@ -73,7 +79,7 @@ async function runCase(
     "--log-level",
     "warn",
     ...flags,
-  ], c.v8Flags ? { env: { DENO_V8_FLAGS: c.v8Flags } } : {});
+  ], { v8Flags: c.v8Flags.split(",").filter(Boolean) });
   const agent = spawnAgent(AGENT, server.url, [
     "--clients",
     String(c.subs),
@@ -173,8 +179,8 @@ if (import.meta.main) {
       "duration-ms": { type: "string", default: "10000" },
       json: { type: "boolean", default: false },
       "server-flag": { type: "string", multiple: true, default: [] },
-      /** V8 flag sets to compare, ";"-separated; an empty entry is the default. */
-      "server-v8-flags": { type: "string", default: "" },
+      /** V8 flag sets to compare, ";"-separated, each ","-separated; "" is none. */
+      "server-v8-flags": { type: "string", default: SERVER_V8_FLAGS.join(",") },
     },
   });
   const cases: Case[] = [];

@@ -13,7 +13,8 @@
  * | `idle`  | `--conns` plain connections, nothing published: KiB per connection and the fresh server's RSS |
  *
  * ```sh
- * deno task bench:memory                         # every scenario, stall for 60 s
+ * deno task bench:memory                         # every scenario, stall for 60 s; Floodgate
+ *                                                 # with no V8 flags and with deno task start's
  * deno task bench:memory --scenarios stall --seconds 20 --servers floodgate
  * ```
  *
@@ -22,7 +23,12 @@
 import { parseArgs } from "node:util";
 import { spawnAgent } from "./bench_util.ts";
 import { RawWebSocket } from "../../lib/load/raw_ws.ts";
-import { freePort, procRssBytes, spawnServer } from "../../lib/load/server_process.ts";
+import {
+  freePort,
+  procRssBytes,
+  SERVER_V8_FLAGS,
+  spawnServer,
+} from "../../lib/load/server_process.ts";
 
 const MiB = 1024 * 1024;
 const AGENT = new URL("../../lib/load/agent.ts", import.meta.url).pathname;
@@ -39,10 +45,9 @@ type ServerName = "floodgate" | "node-ws";
 
 async function startTarget(name: ServerName, flags: string[], v8Flags: string): Promise<Target> {
   if (name === "floodgate") {
-    const s = await spawnServer(
-      ["--log-level", "warn", ...flags],
-      v8Flags ? { env: { DENO_V8_FLAGS: v8Flags } } : {},
-    );
+    const s = await spawnServer(["--log-level", "warn", ...flags], {
+      v8Flags: v8Flags.split(",").filter(Boolean),
+    });
     return { url: s.url, pid: s.pid, stop: () => s.stop() };
   }
   await ensurePeerInstalled();
@@ -121,7 +126,7 @@ async function paced(url: string, rate: number, ms: number, body: (i: number) =>
 
 interface Row {
   scenario: string;
-  server: ServerName;
+  server: string;
   baseMiB: number;
   peakGrowthMiB: number;
   afterMiB: number;
@@ -145,7 +150,7 @@ async function measure(
     s.stop();
     return {
       scenario,
-      server: name,
+      server: name === "floodgate" && v8Flags ? `floodgate ${v8Flags}` : name,
       baseMiB: base / MiB,
       peakGrowthMiB: (s.peak - base) / MiB,
       afterMiB: (procRssBytes(t.pid) - base) / MiB,
@@ -230,8 +235,8 @@ if (import.meta.main) {
       seconds: { type: "string", default: "60" },
       conns: { type: "string", default: "10000" },
       "server-flag": { type: "string", multiple: true, default: [] },
-      /** V8 flags for Floodgate's process (DENO_V8_FLAGS). */
-      "server-v8-flags": { type: "string", default: "" },
+      /** V8 flag sets for Floodgate's process, ";"-separated, each ","-separated; "" is none. */
+      "server-v8-flags": { type: "string", default: `;${SERVER_V8_FLAGS.join(",")}` },
     },
   });
   const rows: Row[] = [];
@@ -240,16 +245,17 @@ if (import.meta.main) {
     if (!make) {
       throw new RangeError(`Unknown scenario "${scenario}"; try ${Object.keys(SCENARIOS)}`);
     }
-    for (const server of values.servers!.split(",") as ServerName[]) {
+    const targets = (values.servers!.split(",") as ServerName[]).flatMap((
+      server,
+    ): { server: ServerName; v8: string }[] =>
+      server === "floodgate"
+        ? values["server-v8-flags"]!.split(";").map((v8) => ({ server, v8 }))
+        : [{ server, v8: "" }]
+    );
+    for (const { server, v8 } of targets) {
       if (scenario === "churn" && server !== "floodgate") continue;
       const run = make(Number(values.seconds), Number(values.conns));
-      const row = await measure(
-        scenario,
-        server,
-        values["server-flag"]!,
-        values["server-v8-flags"]!,
-        run,
-      );
+      const row = await measure(scenario, server, values["server-flag"]!, v8, run);
       console.error(
         `${scenario} ${server}: base ${row.baseMiB.toFixed(0)} MiB, peak +${
           row.peakGrowthMiB.toFixed(0)

@@ -11,7 +11,6 @@
  * @module
  */
 import { timingSafeEqual } from "node:crypto";
-import { errors as joseErrors, jwtVerify } from "jose";
 import { CloseCode } from "../protocol/codes.ts";
 import { PatternPermissions, type Permissions } from "./permissions.ts";
 import { TopicPatterns } from "./topic_patterns.ts";
@@ -143,6 +142,8 @@ export class Authenticator {
 
   async #verify(token: string): Promise<Permissions> {
     try {
+      // Loaded on the first token: servers without --jwt-secret never pay for jose.
+      const { jwtVerify } = await import("jose");
       const { payload } = await jwtVerify(token, this.#secret as Uint8Array, {
         algorithms: ["HS256"],
       });
@@ -153,7 +154,8 @@ export class Authenticator {
         payload.exp === undefined ? undefined : payload.exp * 1000,
       );
     } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) {
+      const { errors } = await import("jose");
+      if (err instanceof errors.JWTExpired) {
         throw new AuthError("The token expired; get a new one", { expired: true });
       }
       if (err instanceof TypeError) {

@@ -35,7 +35,11 @@ import { mountWebRoutes } from "./web_routes.ts";
 export interface AppOptions {
   hub: Hub;
   bus: Bus;
-  metrics: Metrics;
+  /**
+   * The Prometheus registry, made on the first `GET /metrics` (prom-client
+   * costs ~10 MB of resident memory a server that is never scraped need not pay).
+   */
+  metrics: () => Promise<Metrics>;
   upgrader: Upgrader;
   logger: Logger;
   /** Largest `POST /publish` body in bytes. @default {1048576} */
@@ -296,9 +300,11 @@ export function createApp(options: AppOptions): Hono {
       clients: hub.clientStats(),
     }));
 
+  let registry: Promise<Metrics> | undefined;
   app.get("/metrics", async (c) => {
-    c.header("Content-Type", metrics.contentType);
-    return c.body(await metrics.render());
+    const m = await (registry ??= metrics());
+    c.header("Content-Type", m.contentType);
+    return c.body(await m.render());
   });
 
   app.get("/ws", async (c) => {

@@ -34,7 +34,7 @@ async function withApp(
     bus,
     logger,
     upgrader,
-    metrics: createMetrics(hub),
+    metrics: () => Promise.resolve(createMetrics(hub)),
     maxBodyBytes,
     authenticator: new Authenticator(),
     publishLimiter: new KeyedRateLimiter(0),

@@ -49,3 +49,24 @@ Deno.test({
     await hub.shutdown(0);
   },
 });
+
+Deno.test("Hub answers a subscribe frame past --max-topics-per-client with one error and subscribes no more", async () => {
+  const hub = new Hub({
+    bus: new MemoryBus(),
+    logger: new Logger({ level: "silent" }),
+    heartbeatMs: 60_000,
+    maxTopicsPerClient: 10,
+  });
+  const socket = new MemorySocket();
+  const session = hub.connect(socket, { remote: "test" });
+  const topics = Array.from({ length: 5000 }, (_, i) => `t${i}`);
+  hub.receive(session, JSON.stringify({ type: "subscribe", topics }));
+  hub.flush();
+  assert.equal(session.subscriptions.size, 10);
+  const errors = socket.frames.flatMap((f) => f.type === "error" ? [f] : []);
+  assert.equal(errors.length, 1, "one error for the whole frame, not one per topic");
+  assert.match(errors[0].message, /"t10", "t11", "t12" and 4987 more/);
+  assert.equal(session.closed, false, "a well-behaved client is not closed");
+  assert.equal(hub.snapshotStats().topics, 10);
+  await hub.shutdown(0);
+});
