@@ -6,7 +6,6 @@
  * @module
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -28,6 +27,7 @@ import { CloseCode } from "../protocol/codes.ts";
 import { clientLevelOf, codecOf, selectSubprotocol } from "../protocol/subprotocol.ts";
 import type { WebAssets } from "../dashboard/assets.ts";
 import type { MemoryLedger } from "../memory/memory_ledger.ts";
+import { readBodyText } from "./read_body.ts";
 import { StateReads } from "./state_reads.ts";
 import { mountWebRoutes } from "./web_routes.ts";
 
@@ -137,16 +137,6 @@ export function createApp(options: AppOptions): Hono {
 
   app.post(
     "/publish",
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) =>
-        errorResponse(
-          c,
-          413,
-          "too_large",
-          `Body exceeds ${maxBodyBytes} bytes (--max-body-bytes); split it into several publishes`,
-        ),
-    }),
     async (c) => {
       let permissions: Permissions;
       try {
@@ -158,9 +148,18 @@ export function createApp(options: AppOptions): Hono {
         if (err instanceof AuthError) return refuse(c, err);
         throw err;
       }
+      const text = await readBodyText(c.req.raw, maxBodyBytes);
+      if (text === undefined) {
+        return errorResponse(
+          c,
+          413,
+          "too_large",
+          `Body exceeds ${maxBodyBytes} bytes (--max-body-bytes); split it into several publishes`,
+        );
+      }
       let body: unknown;
       try {
-        body = JSON.parse(await c.req.text());
+        body = JSON.parse(text);
       } catch {
         return errorResponse(
           c,
