@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { helpText, loadSettings } from "./lib/config/settings.ts";
+import { helpText, loadSettings, type Settings } from "./lib/config/settings.ts";
 import { startServer } from "./lib/server.ts";
 
 if (import.meta.main) {
@@ -20,7 +20,14 @@ if (import.meta.main) {
     console.log(helpText());
     Deno.exit(0);
   }
-  const server = await startServer(loaded.settings);
+  let server;
+  try {
+    server = await startServer(loaded.settings);
+  } catch (err) {
+    // A port in use, an address that does not resolve, a Redis that cannot be reached: one line.
+    console.error(`floodgate: could not start: ${startupError(err, loaded.settings)}`);
+    Deno.exit(2);
+  }
   const stop = async () => {
     await server.shutdown();
     Deno.exit(0);
@@ -32,4 +39,16 @@ if (import.meta.main) {
       // Signals are unavailable on some platforms (e.g. Deno Deploy); nothing to do.
     }
   }
+}
+
+/** What went wrong at startup, saying which setting to change. */
+function startupError(err: unknown, settings: Settings): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof Deno.errors.AddrInUse || /EADDRINUSE|address already in use/i.test(message)) {
+    return `port ${settings.port} is in use (--port); pick another or stop what holds it`;
+  }
+  if (/EADDRNOTAVAIL|ENOTFOUND|EAI_|resolve|not available/i.test(message)) {
+    return `cannot listen on "${settings.hostname}" (--hostname): ${message}`;
+  }
+  return message;
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { MIN_CHUNK_BYTES } from "../protocol/chunking.ts";
 
 /** The server's settings, resolved. */
 export interface Settings {
@@ -66,7 +67,16 @@ interface SettingSpec {
   kind: Kind;
   default: string | number;
   doc: string;
+  /** Least value allowed (numbers: bytes, ms or a count). */
+  min?: number;
+  /** Greatest value allowed; durations are also capped at {@linkcode MAX_DURATION_MS}. */
+  max?: number;
+  /** 0 is allowed below `min`, meaning "off". */
+  zeroIsOff?: boolean;
 }
+
+/** The longest duration a timer can wait (2³¹ − 1 ms, about 24.8 days). */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 /** The settings table. */
 export const SETTINGS: readonly SettingSpec[] = [
@@ -76,6 +86,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "int",
     default: 8080,
     doc: "TCP port to listen on (also read from PORT)",
+    min: 0,
+    max: 65535,
   },
   {
     key: "hostname",
@@ -98,6 +110,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: 0,
     doc:
       "0 sends at once (one frame per client per event-loop turn); N sends one batch per client every N ms, latest value per key",
+    min: 0,
+    max: 60_000,
   },
   {
     key: "maxQueueMessages",
@@ -105,6 +119,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "int",
     default: 1024,
     doc: "Messages a client queue holds before coalescing, then dropping oldest",
+    min: 1,
+    max: 10_000_000,
   },
   {
     key: "maxQueueBytes",
@@ -112,6 +128,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "bytes",
     default: "8MiB",
     doc: "Bytes a client queue holds before coalescing, then dropping oldest",
+    min: 1024,
   },
   {
     key: "slowTimeoutMs",
@@ -119,6 +136,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "duration",
     default: "10s",
     doc: "A client whose queue stays full this long is closed with 4008",
+    min: 1,
   },
   {
     key: "dropLimit",
@@ -126,6 +144,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "int",
     default: 10000,
     doc: "A client dropping more messages than this within --drop-window is closed with 4008",
+    min: 1,
   },
   {
     key: "dropWindowMs",
@@ -133,6 +152,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "duration",
     default: "10s",
     doc: "Window for --drop-limit",
+    min: 1,
   },
   {
     key: "highWaterBytes",
@@ -140,6 +160,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "bytes",
     default: "1MiB",
     doc: "Stop writing to a socket whose engine holds more unsent bytes than this",
+    min: 1024,
   },
   {
     key: "lowWaterBytes",
@@ -147,6 +168,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "bytes",
     default: "256KiB",
     doc: "Resume writing once the engine holds at most this many unsent bytes",
+    min: 0,
   },
   {
     key: "maxInflightBytes",
@@ -155,6 +177,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "1MiB",
     doc:
       "Most sent bytes unconfirmed by the client's pong; a slow reader gets less: what it reads in half of --max-lag",
+    min: 4096,
   },
   {
     key: "maxLagMs",
@@ -163,6 +186,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "3s",
     doc:
       "How far behind a client may read: past it, its queue keeps the latest message per key and, while it reads, drops unkeyed messages older than half of this (with gaps)",
+    min: 10,
   },
   {
     key: "maxFrameBytes",
@@ -170,6 +194,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "bytes",
     default: "64KiB",
     doc: "Largest batch frame built from queued messages",
+    min: 1024,
   },
   {
     key: "heartbeatMs",
@@ -177,6 +202,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "duration",
     default: "15s",
     doc: "The server pings each client this often",
+    min: 100,
   },
   {
     key: "heartbeatTimeoutMs",
@@ -184,6 +210,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "duration",
     default: "10s",
     doc: "A ping unanswered this long closes the connection with 4009",
+    min: 100,
   },
   {
     key: "maxInboundBytes",
@@ -191,6 +218,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "bytes",
     default: "1MiB",
     doc: "Largest WebSocket frame a client may send; larger closes with 1009",
+    min: 1024,
   },
   {
     key: "maxBodyBytes",
@@ -198,6 +226,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "bytes",
     default: "1MiB",
     doc: "Largest POST /publish body; larger gets 413",
+    min: 1024,
   },
   {
     key: "chunkBytes",
@@ -206,6 +235,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "64KiB",
     doc:
       "Frames larger than this go out as chunked.start/data/end frames of at most this size, other traffic in between; 0 sends frames whole",
+    min: MIN_CHUNK_BYTES,
+    zeroIsOff: true,
   },
   {
     key: "maxMessageBytes",
@@ -214,6 +245,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "4MiB",
     doc:
       "Largest message a client may send in chunked frames, and most unfinished chunked bytes per connection",
+    min: 1024,
   },
   {
     key: "maxReassemblyBytes",
@@ -221,6 +253,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "bytes",
     default: "64MiB",
     doc: "Most bytes of unfinished chunked messages held for all connections together",
+    min: 0,
   },
   {
     key: "reassemblyTimeoutMs",
@@ -228,6 +261,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "duration",
     default: "30s",
     doc: "A chunked message from a client not finished within this is dropped with an error",
+    min: 1,
   },
   {
     key: "engine",
@@ -251,6 +285,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "bytes",
     default: "1KiB",
     doc: "Frames smaller than this are sent uncompressed",
+    min: 0,
   },
   {
     key: "compressionLevel",
@@ -258,6 +293,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "int",
     default: 6,
     doc: "zlib level for permessage-deflate, 1 (fastest) to 9 (smallest)",
+    min: 1,
+    max: 9,
   },
   {
     key: "compressionBudget",
@@ -266,6 +303,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "64MiB",
     doc:
       "Most bytes compressed per second; past it frames go out uncompressed (bounds compression CPU)",
+    min: 0,
   },
   {
     key: "maxTopicsPerClient",
@@ -273,6 +311,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "int",
     default: 1000,
     doc: "Most topics one connection may subscribe to",
+    min: 1,
   },
   {
     key: "historySize",
@@ -280,6 +319,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "int",
     default: 1000,
     doc: "Messages kept per topic for resume",
+    min: 1,
   },
   {
     key: "historyBytes",
@@ -287,6 +327,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "bytes",
     default: "4MiB",
     doc: "Bytes of message data kept per topic for resume",
+    min: 1024,
   },
   {
     key: "historyTtlMs",
@@ -294,6 +335,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "duration",
     default: "10m",
     doc: "Messages older than this leave the history",
+    min: 1000,
   },
   {
     key: "maxTopics",
@@ -301,6 +343,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "int",
     default: 100000,
     doc: "Most topics the server holds; publishing to one more is refused",
+    min: 1,
   },
   {
     key: "maxKeysPerTopic",
@@ -308,6 +351,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "int",
     default: 100000,
     doc: "Most keys in one topic's state; a publish with one more key is refused",
+    min: 1,
   },
   {
     key: "maxConnections",
@@ -315,6 +359,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "int",
     default: 10000,
     doc: "Most WebSocket connections; more get 503",
+    min: 1,
   },
   {
     key: "memoryBudget",
@@ -323,6 +368,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "512MiB",
     doc:
       "Most bytes held for clients and topics (queues, history, state, reassembly, state reads); past 90 % the largest queues are shed with gaps, past 100 % connections and publishes get 503 overloaded",
+    min: 16 * 1024 * 1024,
   },
   {
     key: "maxInboundRate",
@@ -331,6 +377,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: 200,
     doc:
       "Frames per second one connection may send (bursts up to twice that); more closes with 1008; 0 = no limit",
+    min: 0,
   },
   {
     key: "publishRate",
@@ -339,6 +386,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: 0,
     doc:
       "Publishes per second per token (per address when open), bursts up to twice that; more gets 429; 0 = no limit",
+    min: 0,
   },
   {
     key: "publishToken",
@@ -385,6 +433,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "duration",
     default: "100ms",
     doc: "A publish whose fan-out takes longer is logged as a warning",
+    min: 0,
   },
   {
     key: "shutdownTimeoutMs",
@@ -392,6 +441,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "duration",
     default: "5s",
     doc: "On SIGINT/SIGTERM, how long to flush queues before closing with 1001",
+    min: 0,
   },
   {
     key: "statsIntervalMs",
@@ -399,6 +449,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "duration",
     default: "5s",
     doc: "Interval of the summary log line; 0 turns it off",
+    min: 100,
+    zeroIsOff: true,
   },
   {
     key: "metricsIntervalMs",
@@ -407,6 +459,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "1s",
     doc:
       "Interval of the server's own metrics on the $metrics topic (for the dashboard); 0 turns it off",
+    min: 100,
+    zeroIsOff: true,
   },
   {
     key: "logLevel",
@@ -459,6 +513,28 @@ export function parseByteSize(text: string): number | undefined {
 }
 
 function convert(spec: SettingSpec, raw: string | number, source: string): string | number {
+  const value = parseValue(spec, raw, source);
+  return typeof value === "number" ? checkBounds(spec, value, String(raw), source) : value;
+}
+
+/** Checks a number against the row's bounds. */
+function checkBounds(spec: SettingSpec, value: number, text: string, source: string): number {
+  if (value === 0 && spec.zeroIsOff) return value;
+  const unit = spec.kind === "bytes" ? " bytes" : spec.kind === "duration" ? " ms" : "";
+  const max = spec.kind === "duration" ? Math.min(spec.max ?? Infinity, MAX_DURATION_MS) : spec.max;
+  const off = spec.zeroIsOff ? "0 (off) or " : "";
+  if (spec.min !== undefined && value < spec.min) {
+    throw new RangeError(
+      `Invalid value "${text}" for ${source}: expected ${off}at least ${spec.min}${unit}`,
+    );
+  }
+  if (max !== undefined && value > max) {
+    throw new RangeError(`Invalid value "${text}" for ${source}: expected at most ${max}${unit}`);
+  }
+  return value;
+}
+
+function parseValue(spec: SettingSpec, raw: string | number, source: string): string | number {
   const text = String(raw);
   const fail = (expected: string): never => {
     throw new RangeError(`Invalid value "${text}" for ${source}: expected ${expected}`);
@@ -536,12 +612,60 @@ export function loadSettings(
     }
   }
   const resolved = settings as unknown as Settings;
-  if (resolved.engine === "deno" && resolved.compression !== "off") {
-    throw new RangeError(
-      `--compression ${resolved.compression} needs --engine ws: Deno.upgradeWebSocket negotiates no permessage-deflate`,
+  checkCrossRules(resolved);
+  return { settings: resolved, help: values.help === true };
+}
+
+/**
+ * The rules between settings.
+ *
+ * @throws {RangeError} naming the flags and what would hold.
+ */
+function checkCrossRules(s: Settings): void {
+  const fail = (message: string): never => {
+    throw new RangeError(message);
+  };
+  if (s.engine === "deno" && s.compression !== "off") {
+    fail(
+      `--compression ${s.compression} needs --engine ws: Deno.upgradeWebSocket negotiates no permessage-deflate`,
     );
   }
-  return { settings: resolved, help: values.help === true };
+  if (s.lowWaterBytes > s.highWaterBytes) {
+    fail(
+      `--low-water-bytes (${s.lowWaterBytes}) must not exceed --high-water-bytes (${s.highWaterBytes})`,
+    );
+  }
+  if (s.maxReassemblyBytes < s.maxMessageBytes) {
+    fail(
+      `--max-reassembly-bytes (${s.maxReassemblyBytes}) must be at least --max-message-bytes (${s.maxMessageBytes})`,
+    );
+  }
+  if (s.redisUrl !== "") {
+    let protocol = "";
+    try {
+      protocol = new URL(s.redisUrl).protocol;
+    } catch {
+      // reported below
+    }
+    if (protocol !== "redis:" && protocol !== "rediss:") {
+      fail(
+        `Invalid value "${s.redisUrl}" for --redis-url: expected redis://host:port or rediss://…`,
+      );
+    }
+  }
+  for (const origin of s.allowedOrigins.split(",").map((o) => o.trim()).filter(Boolean)) {
+    let ok = false;
+    try {
+      ok = new URL(origin).origin === origin;
+    } catch {
+      // reported below
+    }
+    if (!ok) {
+      fail(
+        `Invalid value "${origin}" in --allowed-origins: expected origins such as https://app.example.com`,
+      );
+    }
+  }
 }
 
 /** The `--help` text. */
@@ -557,7 +681,10 @@ export function helpText(): string {
   ];
   for (const spec of SETTINGS) {
     lines.push(`  --${spec.flag} <${kindLabel(spec.kind)}>`.padEnd(34) + `${spec.doc}`);
-    lines.push(" ".repeat(34) + `default: ${spec.default}   env: ${envName(spec.flag)}`);
+    lines.push(
+      " ".repeat(34) +
+        `default: ${spec.default}   allowed: ${allowedOf(spec)}   env: ${envName(spec.flag)}`,
+    );
   }
   lines.push("  -h, --help".padEnd(34) + "Show this help");
   return lines.join("\n");
@@ -566,9 +693,25 @@ export function helpText(): string {
 /** The settings as a Markdown table, as in the README. */
 export function settingsMarkdown(): string {
   const rows = SETTINGS.map((s) =>
-    `| \`--${s.flag}\` | \`${envName(s.flag)}\` | \`${s.default}\` | ${s.doc} |`
+    `| \`--${s.flag}\` | \`${envName(s.flag)}\` | \`${s.default}\` | ${allowedOf(s)} | ${s.doc} |`
   );
-  return ["| Flag | Variable | Default | Meaning |", "|---|---|---|---|", ...rows].join("\n");
+  return [
+    "| Flag | Variable | Default | Allowed | Meaning |",
+    "|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
+}
+
+/** What a setting accepts, for `--help` and the README: "0 (off) or ≥ 100 ms", "1–9"… */
+export function allowedOf(spec: SettingSpec): string {
+  if (typeof spec.kind === "object") return spec.kind.oneOf.join(", ");
+  if (spec.kind === "string") return "text";
+  const unit = spec.kind === "bytes" ? " B" : spec.kind === "duration" ? " ms" : "";
+  const max = spec.kind === "duration" ? Math.min(spec.max ?? Infinity, MAX_DURATION_MS) : spec.max;
+  const range = max === undefined || max === MAX_DURATION_MS && spec.max === undefined
+    ? `≥ ${spec.min ?? 0}${unit}`
+    : `${spec.min ?? 0}–${max}${unit}`;
+  return spec.zeroIsOff ? `0 (off) or ${range}` : range;
 }
 
 function kindLabel(kind: Kind): string {

@@ -4,6 +4,7 @@ import {
   envName,
   helpText,
   loadSettings,
+  MAX_DURATION_MS,
   SETTINGS,
 } from "../../lib/config/settings.ts";
 
@@ -28,6 +29,8 @@ Deno.test("loadSettings understands size and duration units", () => {
       "50",
       "--high-water-bytes",
       "64KiB",
+      "--low-water-bytes",
+      "16KiB",
     ],
     {},
   );
@@ -68,4 +71,72 @@ Deno.test("--help and the README table list every setting with its variable, def
     }
   }
   assert.equal(loadSettings(["-h"], {}).help, true);
+});
+
+/** The value passes its own bounds (a rule between settings may still refuse it with the defaults). */
+function accepted(flag: string, value: string): void {
+  try {
+    loadSettings([flag, value], {});
+  } catch (err) {
+    assert.ok(!String(err).includes(`for ${flag}:`), `${flag} ${value}: ${err}`);
+  }
+}
+
+Deno.test("loadSettings enforces every setting's bounds, naming the flag and what is allowed", () => {
+  for (const spec of SETTINGS) {
+    if (typeof spec.kind === "object" || spec.kind === "string") continue;
+    const flag = `--${spec.flag}`;
+    if (spec.min !== undefined && spec.min > 0) {
+      const below = spec.zeroIsOff && spec.min > 1 ? spec.min - 1 : spec.zeroIsOff ? undefined : 0;
+      if (below !== undefined) {
+        assert.throws(
+          () => loadSettings([flag, String(below)], {}),
+          (err: Error) => err instanceof RangeError && err.message.includes(flag),
+          `${flag} ${below}`,
+        );
+      }
+      accepted(flag, String(spec.min));
+    }
+    if (spec.zeroIsOff) accepted(flag, "0");
+    const max = spec.kind === "duration"
+      ? Math.min(spec.max ?? Infinity, MAX_DURATION_MS)
+      : spec.max;
+    if (max !== undefined) {
+      assert.throws(
+        () => loadSettings([flag, String(max + 1)], {}),
+        (err: Error) => err instanceof RangeError && err.message.includes(flag),
+        `${flag} ${max + 1}`,
+      );
+    }
+  }
+});
+
+Deno.test("loadSettings refuses the values that used to start and then crash or stall the server", () => {
+  const refused = [
+    ["--max-lag", "0"],
+    ["--max-queue-messages", "0"],
+    ["--max-queue-bytes", "0"],
+    ["--max-inflight-bytes", "0"],
+    ["--heartbeat-timeout", "0"],
+    ["--max-inbound-bytes", "0"],
+    ["--max-connections", "0"],
+    ["--stats-interval", "1000h"],
+    ["--chunk-bytes", "100"],
+    ["--compression-level", "0"],
+    ["--port", "70000"],
+    ["--redis-url", "garbage"],
+    ["--allowed-origins", "app.example.com"],
+  ];
+  for (const [flag, value] of refused) {
+    assert.throws(() => loadSettings([flag, value], {}), RangeError, `${flag} ${value}`);
+  }
+  assert.throws(
+    () => loadSettings(["--low-water-bytes", "2MiB", "--high-water-bytes", "1MiB"], {}),
+    /--low-water-bytes \(2097152\) must not exceed --high-water-bytes/,
+  );
+  assert.throws(
+    () => loadSettings([], { FLOODGATE_MAX_LAG: "0" }),
+    /FLOODGATE_MAX_LAG/,
+    "variables are checked the same way",
+  );
 });
