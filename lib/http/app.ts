@@ -148,7 +148,7 @@ export function createApp(options: AppOptions): Hono {
         if (err instanceof AuthError) return refuse(c, err);
         throw err;
       }
-      const text = await readBodyText(c.req.raw, maxBodyBytes);
+      const text = await readBodyText(c.req.raw, maxBodyBytes, c.env);
       if (text === undefined) {
         return errorResponse(
           c,

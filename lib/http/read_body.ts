@@ -25,28 +25,28 @@
 export async function readBodyText(
   request: Request,
   maxBytes: number,
+  env?: unknown,
 ): Promise<string | undefined> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > maxBytes) {
     await request.body?.cancel();
     return undefined;
   }
-  if (request.body === null) return "";
-  if (Number.isFinite(declared)) return await request.text();
-  // No length declared (chunked): count as it arrives.
-  const reader = request.body.getReader();
+  // On node:http, read the IncomingMessage itself: the web Request's body is a stream adapted
+  // from it, which costs a copy per chunk.
+  const incoming = nodeIncomingOf(env);
+  if (incoming === undefined && request.body === null) return "";
+  if (incoming === undefined && Number.isFinite(declared)) return await request.text();
+  const source = incoming ?? request.body;
+  if (source === null) return "";
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
+  for await (const value of source) {
     total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
+    if (total > maxBytes) return undefined;
     chunks.push(value);
   }
+  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
   const all = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {
@@ -54,4 +54,16 @@ export async function readBodyText(
     offset += chunk.length;
   }
   return new TextDecoder().decode(all);
+}
+
+/** The `node:http` request `@hono/node-server` passes as `env.incoming`, if any. */
+function nodeIncomingOf(env: unknown): AsyncIterable<Uint8Array> | undefined {
+  if (typeof env !== "object" || env === null || !("incoming" in env)) return undefined;
+  const incoming = env.incoming;
+  if (typeof incoming !== "object" || incoming === null) return undefined;
+  return isAsyncIterable(incoming) ? incoming : undefined;
+}
+
+function isAsyncIterable(value: object): value is AsyncIterable<Uint8Array> {
+  return Symbol.asyncIterator in value;
 }

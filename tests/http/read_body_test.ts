@@ -26,3 +26,16 @@ Deno.test("readBodyText counts a body of no declared length as it arrives, UTF-8
   assert.equal(await readBodyText(chunked(['{"a":', '"h', 'é"}']), 100), '{"a":"hé"}');
   assert.equal(await readBodyText(chunked(["x".repeat(60), "y".repeat(60)]), 100), undefined);
 });
+
+Deno.test("readBodyText reads node:http's IncomingMessage (env.incoming) instead of the adapted stream", async () => {
+  const parts = ['{"topic":', '"t"}'].map((p) => new TextEncoder().encode(p));
+  const incoming = {
+    async *[Symbol.asyncIterator]() {
+      yield* parts;
+    },
+  };
+  // The web request's own body would say something else: the IncomingMessage is what is read.
+  const req = new Request("http://x/", { method: "POST", body: "ignored" });
+  assert.equal(await readBodyText(req, 100, { incoming }), '{"topic":"t"}');
+  assert.equal(await readBodyText(req, 5, { incoming }), undefined);
+});
