@@ -49,12 +49,6 @@ export const DEFAULT_HISTORY: HistoryLimits = {
   maxAgeMs: 600_000,
 };
 
-/** Approximate encoded size of published data, for history byte limits. */
-export function dataBytes(data: unknown): number {
-  if (typeof data === "string") return data.length + 2;
-  return JSON.stringify(data)?.length ?? 4;
-}
-
 /**
  * The in-process bus, the embedded default: seqs, keyed state and history live
  * in this process and delivery is synchronous, inside `publish`. Keeps every
@@ -106,7 +100,8 @@ export class MemoryBus implements Bus {
     for (const req of requests) {
       const record = this.#record(req.topic);
       const env: Envelope = { ...req, seq: ++record.seq };
-      const bytes = dataBytes(req.data);
+      const json: string | undefined = JSON.stringify(req.data);
+      const bytes = json?.length ?? 4;
       if (req.key !== undefined) {
         const state = record.state ??= new Map();
         const old = state.get(req.key);
@@ -121,7 +116,7 @@ export class MemoryBus implements Bus {
           this.#stateBytes += entry.bytes;
         }
       }
-      record.history.push(env, bytes);
+      record.history.push(env, json);
       out.push(env);
       if (this.#watched.has(req.topic)) this.#handler(env);
     }

@@ -20,7 +20,10 @@ export interface HistoryLimits {
 }
 
 interface Entry {
-  env: Envelope;
+  /** The envelope without its data. */
+  env: Omit<Envelope, "data">;
+  /** Its data as UTF-8 JSON, off the V8 heap; undefined when it has none. */
+  json: Uint8Array | undefined;
   bytes: number;
 }
 
@@ -28,17 +31,25 @@ interface Entry {
  * One topic's retained messages, bounded by count, bytes and age. Seqs are
  * contiguous from `firstSeq` to the last pushed one.
  *
+ * Each message's data is kept as its UTF-8 JSON bytes rather than as the
+ * parsed value: bytes live outside the V8 heap, so messages that stay a while
+ * and then go (the history's whole life) do not fill V8's old generation,
+ * which V8 lets grow to several times what is live before collecting it.
+ * Reading the history back parses them again (replays are rare).
+ *
  * @example
  * ```ts
  * import { HistoryBuffer } from "./history_buffer.ts";
  * const h = new HistoryBuffer({ maxMessages: 2, maxBytes: 1e6, maxAgeMs: 1e9 });
- * for (const seq of [1, 2, 3]) h.push({ topic: "t", seq, ts: Date.now(), data: seq }, 8);
+ * for (const seq of [1, 2, 3]) h.push({ topic: "t", seq, ts: Date.now(), data: seq }, String(seq));
  * h.firstSeq; // 2
  * h.after(1, 10).map((e) => e.seq); // [2, 3]
  * ```
  */
 export class HistoryBuffer {
   readonly #limits: HistoryLimits;
+  readonly #encoder = new TextEncoder();
+  readonly #decoder = new TextDecoder();
   /** Trimmed positions (before `#head`) are emptied at once, so they hold no message. */
   #entries: (Entry | undefined)[] = [];
   #head = 0;
@@ -63,9 +74,19 @@ export class HistoryBuffer {
     return this.#bytes;
   }
 
-  /** Appends the next message (its seq must follow the last one) and trims. */
-  push(env: Envelope, bytes: number): void {
-    this.#entries.push({ env, bytes });
+  /**
+   * Appends the next message (its seq must follow the last one) and trims.
+   * `json` is its data as JSON text (`JSON.stringify(env.data)`), undefined
+   * when it has none; its length is what the byte limit counts.
+   */
+  push(env: Envelope, json: string | undefined): void {
+    const bytes = json === undefined ? 4 : json.length;
+    const { data: _data, ...rest } = env;
+    this.#entries.push({
+      env: rest,
+      json: json === undefined ? undefined : this.#encoder.encode(json),
+      bytes,
+    });
     this.#bytes += bytes;
     this.trim(env.ts);
   }
@@ -94,7 +115,11 @@ export class HistoryBuffer {
     const start = this.#head + Math.max(0, afterSeq + 1 - first);
     const end = Math.min(this.#entries.length, start + limit);
     const out: Envelope[] = [];
-    for (let i = start; i < end; i++) out.push((this.#entries[i] as Entry).env);
+    for (let i = start; i < end; i++) {
+      const { env, json } = this.#entries[i] as Entry;
+      const data = json === undefined ? undefined : JSON.parse(this.#decoder.decode(json));
+      out.push({ ...env, data });
+    }
     return out;
   }
 }
