@@ -267,7 +267,7 @@ export class ClientSession {
     this.#sentMessages += frame.messages;
     this.#sentGaps += frame.gaps;
     this.#ctx.onFrame(frame);
-    this.#progress.wrote(frame.bytes, this.#now());
+    this.#progress.wrote(frame.bytes, this.#now);
   }
 
   /**

@@ -46,8 +46,11 @@ export interface ReadProgress {
   readonly progressAt: number | undefined;
   /** When the client last answered a probe, if ever (buffered: never). */
   readonly lastAnswerAt: number | undefined;
-  /** Records `bytes` written; probes after each quarter of the window. */
-  wrote(bytes: number, now: number): void;
+  /**
+   * Records `bytes` written; probes after each quarter of the window. `now` is
+   * read only when a probe goes out: this runs once per frame per client.
+   */
+  wrote(bytes: number, now: () => number): void;
   /** Probes now when bytes were written since the last probe (after a chunk). */
   probeIfWritten(now: number): void;
   /**
@@ -102,7 +105,7 @@ import { ReadWindow } from "./read_window.ts";
  *   window: new ReadWindow({ maxBytes: 1 << 20, maxLagMs: 3000 }),
  *   openedAt: 0,
  * });
- * ledger.wrote(5000, 10); // a quarter of the 16 KiB initial window: a probe goes out
+ * ledger.wrote(5000, () => 10); // a quarter of the 16 KiB initial window: a probe goes out
  * assert.deepEqual(sent, [5000]);
  * assert.equal(ledger.inflightBytes, 5000);
  * ledger.answered(5000, 12);
@@ -152,9 +155,9 @@ export class PingLedger implements ReadProgress {
     return this.#lastAnswerAt;
   }
 
-  wrote(bytes: number, now: number): void {
+  wrote(bytes: number, now: () => number): void {
     this.#sentBytes += bytes;
-    if (this.#sentBytes - this.#lastProbeBytes >= this.#window.bytes / 4) this.#send(now);
+    if (this.#sentBytes - this.#lastProbeBytes >= this.#window.bytes / 4) this.#send(now());
   }
 
   probeIfWritten(now: number): void {
@@ -210,7 +213,7 @@ export class PingLedger implements ReadProgress {
  *
  * const socket = { bufferedAmount: 0 };
  * const progress = new BufferedProgress(socket, 1 << 20);
- * progress.wrote(4096, 0);
+ * progress.wrote(4096);
  * assert.equal(progress.inflightBytes, 0); // the kernel took it
  * socket.bufferedAmount = 70_000;
  * progress.tick(100, 15_000, 1000);

@@ -24,9 +24,9 @@ function gate() {
 
 Deno.test("FlowGate closes past the read window and reopens at half of it", () => {
   const { progress, gate: g } = gate();
-  for (let i = 0; i < 4; i++) progress.wrote(4 << 10, 0); // a probe after each quarter
+  for (let i = 0; i < 4; i++) progress.wrote(4 << 10, () => 0); // a probe after each quarter
   assert.equal(g.open(), true, "at the 16 KiB initial window");
-  progress.wrote(1, 0);
+  progress.wrote(1, () => 0);
   assert.equal(g.open(), false);
   assert.equal(g.blocked, true);
   // A late answer: the window becomes what it reads in 1.5 s (8 KiB in 5 s: its 4 KiB floor),
@@ -42,7 +42,7 @@ Deno.test("FlowGate closes past the read window and reopens at half of it", () =
 Deno.test("FlowGate.takeBytes gives what the window has left, at least one byte", () => {
   const { progress, gate: g } = gate();
   assert.equal(g.takeBytes(64 << 10), 16 << 10);
-  progress.wrote(20 << 10, 0);
+  progress.wrote(20 << 10, () => 0);
   assert.equal(g.takeBytes(64 << 10), 1);
 });
 

@@ -15,9 +15,9 @@ function ledger() {
 
 Deno.test("PingLedger: one answer confirms every probe up to its offset", () => {
   const { l, probes } = ledger();
-  l.wrote(5000, 1);
-  l.wrote(5000, 2);
-  l.wrote(5000, 3);
+  l.wrote(5000, () => 1);
+  l.wrote(5000, () => 2);
+  l.wrote(5000, () => 3);
   assert.deepEqual(probes, [5000, 10_000, 15_000]);
   assert.equal(l.unansweredSince, 1);
   assert.equal(l.answered(15_000, 4), true, "RFC 6455 lets a peer answer only the latest ping");
@@ -28,8 +28,8 @@ Deno.test("PingLedger: one answer confirms every probe up to its offset", () => 
 
 Deno.test("PingLedger: a late answer refuses offsets it never sent and keeps older ones pending", () => {
   const { l } = ledger();
-  l.wrote(5000, 0);
-  l.wrote(5000, 0);
+  l.wrote(5000, () => 0);
+  l.wrote(5000, () => 0);
   assert.equal(l.answered(20_000, 1), false);
   assert.equal(l.answered(5000, 1), true);
   assert.equal(l.inflightBytes, 5000);
@@ -42,7 +42,7 @@ Deno.test("PingLedger.tick probes every heartbeat when idle, and sooner while da
   assert.deepEqual(probes, []);
   l.tick(15_000, 15_000, 1000);
   assert.deepEqual(probes, [0]);
-  l.wrote(100, 15_100);
+  l.wrote(100, () => 15_100);
   l.tick(15_500, 15_000, 1000);
   assert.deepEqual(probes, [0], "not before busyMs");
   l.tick(16_000, 15_000, 1000);
