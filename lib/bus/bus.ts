@@ -49,6 +49,12 @@ export interface PublishRequest {
 /** A published message with its seq. */
 export interface Envelope extends PublishRequest {
   seq: number;
+  /**
+   * `data` as UTF-8 JSON, when the bus has already encoded it (the memory bus
+   * does, for its history), so that receivers need not encode it again.
+   * Absent when the bus did not make it; never set when `data` is undefined.
+   */
+  json?: Uint8Array;
 }
 
 /** The keyed state of a topic and the seq it reflects. */

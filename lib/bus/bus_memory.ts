@@ -74,6 +74,7 @@ export class MemoryBus implements Bus {
   readonly #maxKeys: number;
   #topics = new Map<string, TopicRecord>();
   #stateBytes = 0;
+  readonly #encoder = new TextEncoder();
   #watched = new Set<string>();
   #handler: (envelope: Envelope) => void = () => {};
 
@@ -99,8 +100,11 @@ export class MemoryBus implements Bus {
     const out: Envelope[] = [];
     for (const req of requests) {
       const record = this.#record(req.topic);
-      const env: Envelope = { ...req, seq: ++record.seq };
-      const json: string | undefined = JSON.stringify(req.data);
+      const text: string | undefined = JSON.stringify(req.data);
+      const json = text === undefined ? undefined : this.#encoder.encode(text);
+      const env: Envelope = json === undefined
+        ? { ...req, seq: ++record.seq }
+        : { ...req, seq: ++record.seq, json };
       const bytes = json?.length ?? 4;
       if (req.key !== undefined) {
         const state = record.state ??= new Map();
@@ -116,7 +120,7 @@ export class MemoryBus implements Bus {
           this.#stateBytes += entry.bytes;
         }
       }
-      record.history.push(env, json);
+      record.history.push(env);
       out.push(env);
       if (this.#watched.has(req.topic)) this.#handler(env);
     }

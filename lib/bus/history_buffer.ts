@@ -41,7 +41,7 @@ interface Entry {
  * ```ts
  * import { HistoryBuffer } from "./history_buffer.ts";
  * const h = new HistoryBuffer({ maxMessages: 2, maxBytes: 1e6, maxAgeMs: 1e9 });
- * for (const seq of [1, 2, 3]) h.push({ topic: "t", seq, ts: Date.now(), data: seq }, String(seq));
+ * for (const seq of [1, 2, 3]) h.push({ topic: "t", seq, ts: Date.now(), data: seq });
  * h.firstSeq; // 2
  * h.after(1, 10).map((e) => e.seq); // [2, 3]
  * ```
@@ -76,17 +76,15 @@ export class HistoryBuffer {
 
   /**
    * Appends the next message (its seq must follow the last one) and trims.
-   * `json` is its data as JSON text (`JSON.stringify(env.data)`), undefined
-   * when it has none; its length is what the byte limit counts.
+   * Its data is kept as `env.json` when present (encoded here otherwise); the
+   * JSON's size is what the byte limit counts.
    */
-  push(env: Envelope, json: string | undefined): void {
+  push(env: Envelope): void {
+    const { data, json: given, ...rest } = env;
+    const text = given === undefined ? JSON.stringify(data) : undefined;
+    const json = given ?? (text === undefined ? undefined : this.#encoder.encode(text));
     const bytes = json === undefined ? 4 : json.length;
-    const { data: _data, ...rest } = env;
-    this.#entries.push({
-      env: rest,
-      json: json === undefined ? undefined : this.#encoder.encode(json),
-      bytes,
-    });
+    this.#entries.push({ env: rest, json, bytes });
     this.#bytes += bytes;
     this.trim(env.ts);
   }
@@ -118,7 +116,7 @@ export class HistoryBuffer {
     for (let i = start; i < end; i++) {
       const { env, json } = this.#entries[i] as Entry;
       const data = json === undefined ? undefined : JSON.parse(this.#decoder.decode(json));
-      out.push({ ...env, data });
+      out.push(json === undefined ? { ...env, data } : { ...env, data, json });
     }
     return out;
   }

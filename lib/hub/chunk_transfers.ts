@@ -32,10 +32,11 @@ interface Transfer {
  * const transfers = new ChunkTransfers(builder, 900);
  * const text = JSON.stringify({ type: "message", topic: "t", seq: 1, ts: 0, data: "x".repeat(3000) });
  * transfers.start(builtFrame(text, text.length, 1), "t");
- * const written: string[] = [];
+ * const written: unknown[] = [];
  * let done: number | undefined;
- * while (done === undefined) done = transfers.writeNext((f) => written.push(f.text as string));
- * assert.equal(JSON.parse(written[0]).type, "chunked.start");
+ * while (done === undefined) done = transfers.writeNext((f) => written.push(f.text));
+ * const first = written[0] as Uint8Array; // the JSON text, as UTF-8 bytes
+ * assert.equal(JSON.parse(new TextDecoder().decode(first)).type, "chunked.start");
  * assert.equal(done, written.length);
  * assert.equal(transfers.current, undefined);
  * ```

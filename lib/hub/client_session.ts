@@ -254,13 +254,11 @@ export class ClientSession {
   #write(frame: BuiltFrame): void {
     const compressor = this.#compressor;
     const payload = compressor === undefined ? undefined : compressor.deflate(frame);
+    const binary = this.codec !== "json";
     if (payload === undefined) {
-      this.#socket.send(frame.text);
+      this.#socket.send(frame.text, binary);
     } else {
-      (this.#socket.sendDeflated as NonNullable<ServerSocket["sendDeflated"]>)(
-        payload,
-        typeof frame.text !== "string",
-      );
+      (this.#socket.sendDeflated as NonNullable<ServerSocket["sendDeflated"]>)(payload, binary);
       (compressor as FrameCompressor).sent(frame.bytes, payload.length);
     }
     this.#sentFrames++;

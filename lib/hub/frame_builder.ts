@@ -6,6 +6,8 @@ import { type Delivery, encodingOf } from "./delivery.ts";
 
 export { type BuiltFrame, builtFrame } from "./built_frame.ts";
 
+const encoder = new TextEncoder();
+
 /** Options of {@linkcode FrameBuilder}. */
 export interface FrameBuilderOptions {
   /** The wire format of the clients it builds for. @default {jsonCodec()} */
@@ -21,7 +23,7 @@ export interface FrameBuilderOptions {
 
 /**
  * Builds the frame for entries taken from a queue: a lone message goes out as
- * its own shared text (built once per broadcast); several become one `batch`.
+ * its own shared bytes (built once per broadcast); several become one `batch`.
  * Clients that drain the same messages in the same turn (the common case: same
  * topics, no drops) get the very same batch text, built once. One builder per
  * codec.
@@ -105,7 +107,9 @@ export class FrameBuilder {
   chunk(frame: BuiltFrame): readonly BuiltFrame[] {
     if (frame.chunks !== undefined) return frame.chunks;
     const codec = this.codec;
-    const texts = codec.chunk(frame.text, this.#nextMessageId(), this.chunkBytes);
+    // As bytes, like the messages they carry: they live as long as the frame they split.
+    const texts = codec.chunk(frame.text, this.#nextMessageId(), this.chunkBytes)
+      .map((t) => typeof t === "string" ? encoder.encode(t) : t);
     const last = texts.length - 1;
     const chunks = texts.map((text, i) =>
       i === last

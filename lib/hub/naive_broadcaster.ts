@@ -32,18 +32,19 @@ export class NaiveBroadcaster {
   }
 
   /**
-   * Sends `frame` to each target in turn after every earlier broadcast finished.
+   * Sends `frame` (JSON text, as a string or UTF-8 bytes) to each target in turn after every
+   * earlier broadcast finished.
    *
    * @returns resolves with the number of targets that took the frame.
    */
-  broadcast(frame: string, targets: readonly NaiveTarget[]): Promise<number> {
+  broadcast(frame: string | Uint8Array, targets: readonly NaiveTarget[]): Promise<number> {
     this.#pending++;
     const done = this.#chain.then(async () => {
       this.#pending--;
       let sent = 0;
       for (const target of targets) {
         if (target.closed) continue;
-        target.socket.send(frame);
+        target.socket.send(frame, false);
         sent++;
         while (target.socket.bufferedAmount > this.#highWaterBytes && !target.closed) {
           await new Promise((resolve) => setTimeout(resolve, this.#pollMs));

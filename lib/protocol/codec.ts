@@ -13,6 +13,7 @@ import { chunkBinary, chunkText } from "./chunking.ts";
 import { concatBytes } from "./bytes.ts";
 import {
   encodeBatch,
+  encodeBatchBytes,
   encodeGap,
   encodeMessage,
   type MessageFields,
@@ -23,7 +24,11 @@ import type { GapReason } from "./frames.ts";
 import { ProtocolError } from "./protocol_error.ts";
 import { JSON_SUBPROTOCOL, MSGPACK_SUBPROTOCOL } from "./subprotocol.ts";
 
-/** A frame as sent: JSON text or MessagePack bytes. */
+/**
+ * A frame as sent. In the JSON codec it is text, as a string or as its UTF-8
+ * bytes (how the server holds published messages, off the V8 heap); in the
+ * MessagePack codec it is bytes.
+ */
 export type EncodedFrame = string | Uint8Array;
 
 /** One WebSocket message as received: text, or bytes as Deno, Node or a browser hands them over. */
@@ -61,9 +66,19 @@ export interface Codec {
   chunk(frame: EncodedFrame, messageId: number, maxBytes: number): EncodedFrame[];
 }
 
+const textDecoder = new TextDecoder();
+
 function jsonText(frame: EncodedFrame): string {
-  if (typeof frame !== "string") throw new TypeError("The JSON codec only handles text frames");
-  return frame;
+  return typeof frame === "string" ? frame : textDecoder.decode(frame);
+}
+
+function jsonBatch(parts: readonly EncodedFrame[]): EncodedFrame {
+  const texts: string[] = [];
+  for (const p of parts) {
+    if (typeof p !== "string") return encodeBatchBytes(parts);
+    texts.push(p);
+  }
+  return encodeBatch(texts);
 }
 
 /** The JSON codec: the existing text framing of `encode.ts`. */
@@ -75,7 +90,7 @@ export function jsonCodec(): Codec {
     decode: decodeFrame,
     encodeMessage,
     encodeGap,
-    encodeBatch: (parts) => encodeBatch(parts as readonly string[]),
+    encodeBatch: jsonBatch,
     batchOverhead: 30,
     batchPerPart: 1,
     byteLength: (frame) => typeof frame === "string" ? utf8Length(frame) : frame.length,

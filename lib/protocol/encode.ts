@@ -51,6 +51,46 @@ export function encodeMessage(m: MessageFields): string {
     });
 }
 
+const utf8 = new TextEncoder();
+
+/**
+ * Encodes a `message` frame as UTF-8 bytes around its data's JSON, already
+ * encoded (`dataJson`; undefined when the message carries no data): the same
+ * text {@linkcode encodeMessage} makes, without serialising the data again.
+ * Bytes live outside the V8 heap, so a message queued for many clients, or for
+ * long, adds little to it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeMessage, encodeMessageBytes } from "./encode.ts";
+ * const m = { topic: "t", seq: 1, ts: 1.5, data: { a: "é" } };
+ * const bytes = encodeMessageBytes(m, new TextEncoder().encode(JSON.stringify(m.data)));
+ * assert.equal(new TextDecoder().decode(bytes), encodeMessage(m));
+ * ```
+ */
+export function encodeMessageBytes(
+  m: Omit<MessageFields, "data">,
+  dataJson: Uint8Array | undefined,
+): Uint8Array {
+  const head = JSON.stringify({
+    type: "message",
+    topic: m.topic,
+    seq: m.seq,
+    key: m.key,
+    ts: m.ts,
+    op: m.op,
+  });
+  if (dataJson === undefined || m.op === "delete") return utf8.encode(head);
+  // The head without its closing brace, then `,"data":`, the data and the brace.
+  const prefix = `${head.slice(0, -1)},"data":`;
+  const out = new Uint8Array(utf8Length(prefix) + dataJson.length + 1);
+  const { written } = utf8.encodeInto(prefix, out);
+  out.set(dataJson, written);
+  out[written + dataJson.length] = 0x7d; // }
+  return out;
+}
+
 /**
  * The largest `gap` frame, in bytes: a 128-character topic, two 16-digit seqs
  * and the longest reason come to 233 bytes of JSON (less in MessagePack).
@@ -96,6 +136,40 @@ export function encodeGap(
  */
 export function encodeBatch(frames: readonly string[]): string {
   return `{"type":"batch","messages":[${frames.join(",")}]}`;
+}
+
+const BATCH_OPEN = utf8.encode(`{"type":"batch","messages":[`);
+
+/**
+ * Joins encoded `message`/`gap` frames, text or UTF-8 bytes, into one `batch`
+ * frame's UTF-8 bytes: {@linkcode encodeBatch} for frames held as bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeBatchBytes } from "./encode.ts";
+ * const bytes = encodeBatchBytes([new TextEncoder().encode('{"type":"message"}'), '{"type":"gap"}']);
+ * assert.equal(
+ *   new TextDecoder().decode(bytes),
+ *   '{"type":"batch","messages":[{"type":"message"},{"type":"gap"}]}',
+ * );
+ * ```
+ */
+export function encodeBatchBytes(frames: readonly (string | Uint8Array)[]): Uint8Array {
+  const parts = frames.map((f) => typeof f === "string" ? utf8.encode(f) : f);
+  let size = BATCH_OPEN.length + 2 + Math.max(0, parts.length - 1);
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  out.set(BATCH_OPEN);
+  let off = BATCH_OPEN.length;
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) out[off++] = 0x2c; // ,
+    out.set(parts[i], off);
+    off += parts[i].length;
+  }
+  out[off++] = 0x5d; // ]
+  out[off] = 0x7d; // }
+  return out;
 }
 
 /** Encodes a `welcome` frame. */

@@ -2,6 +2,7 @@ import type { ServerSocket, SocketHandlers, UpgradeOptions, Upgrader } from "./s
 
 const QUIET_MS = 50;
 const MAX_LINGER_MS = 1000;
+const decoder = new TextDecoder();
 
 /**
  * The native engine: `Deno.upgradeWebSocket`. Fastest per delivery; does not
@@ -39,7 +40,9 @@ export class DenoUpgrader implements Upgrader {
     let errorTimer: ReturnType<typeof setTimeout> | undefined;
     const server: ServerSocket = {
       // Once open, send() on a closing or closed socket is a no-op; it never throws.
-      send: (frame) => socket.send(frame),
+      // The native socket sends bytes as binary frames only: text held as bytes is decoded.
+      send: (frame, binary = typeof frame !== "string") =>
+        socket.send(binary || typeof frame === "string" ? frame : decoder.decode(frame)),
       get bufferedAmount() {
         return socket.bufferedAmount;
       },

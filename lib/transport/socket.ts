@@ -8,8 +8,15 @@
 
 /** The server side of one WebSocket connection. */
 export interface ServerSocket {
-  /** Queues one frame: a string goes out as a text frame, bytes as a binary frame. Never blocks. */
-  send(frame: string | Uint8Array): void;
+  /**
+   * Queues one frame. A string goes out as a text frame; bytes go out as a
+   * binary frame, or, with `binary` false, as a text frame whose payload they
+   * are (UTF-8: how the hub holds JSON frames, encoded once for every client).
+   * Never blocks.
+   *
+   * @param binary whether the frame is binary. @default {typeof frame !== "string"}
+   */
+  send(frame: string | Uint8Array, binary?: boolean): void;
   /**
    * Queues one message compressed by the caller (RFC 7692 permessage-deflate:
    * raw DEFLATE, no context takeover, the final `00 00 ff ff` removed) with

@@ -160,9 +160,9 @@ export class WsUpgrader implements Upgrader {
   #open(ws: WebSocket, handlers: SocketHandlers): void {
     const compressEach = this.#compression === "deflate-per-socket";
     const socket: ServerSocket = {
-      send(frame) {
+      send(frame, binary = typeof frame !== "string") {
         if (ws.readyState !== 1) return;
-        ws.send(frame, { binary: typeof frame !== "string", compress: compressEach });
+        ws.send(frame, { binary, compress: compressEach });
       },
       get bufferedAmount() {
         return ws.bufferedAmount;

@@ -5,16 +5,27 @@ const gc = (globalThis as { gc?: () => void }).gc;
 
 Deno.test("HistoryBuffer keeps contiguous seqs within its count, byte and age limits", () => {
   const h = new HistoryBuffer({ maxMessages: 10, maxBytes: 500, maxAgeMs: 1000 });
-  const json = "x".repeat(38); // a 40-byte JSON string
-  for (let seq = 1; seq <= 30; seq++) {
-    h.push({ topic: "t", seq, ts: seq * 10, data: seq }, JSON.stringify(json));
-  }
+  const data = "x".repeat(38); // a 40-byte JSON string
+  for (let seq = 1; seq <= 30; seq++) h.push({ topic: "t", seq, ts: seq * 10, data });
   assert.equal(h.length, 10);
   assert.equal(h.firstSeq, 21);
   assert.deepEqual(h.after(25, 3).map((e) => e.seq), [26, 27, 28]);
   h.trim(30 * 10 + 1000 - 45); // ages out 21–25 (ts 210–250)
   assert.equal(h.firstSeq, 26);
   assert.equal(h.bytes, 5 * 40);
+});
+
+Deno.test("HistoryBuffer.push keeps the bus's encoded JSON as is, and after() hands it back", () => {
+  const h = new HistoryBuffer({ maxMessages: 10, maxBytes: 1000, maxAgeMs: 1000 });
+  const json = new TextEncoder().encode('{"a":"é"}');
+  h.push({ topic: "t", seq: 1, ts: 0, data: { a: "é" }, json });
+  h.push({ topic: "t", seq: 2, ts: 0, data: undefined });
+  assert.equal(h.bytes, json.length + 4);
+  const [one, two] = h.after(0, 10);
+  assert.equal(one.json, json);
+  assert.deepEqual(one.data, { a: "é" });
+  assert.equal(two.json, undefined);
+  assert.equal(two.data, undefined);
 });
 
 Deno.test({
@@ -31,9 +42,9 @@ Deno.test({
     };
     const before = await settle();
     const h = new HistoryBuffer({ maxMessages: 1000, maxBytes: 1 << 20, maxAgeMs: 60_000 });
-    const json = JSON.stringify("x".repeat(100_000));
+    const data = "x".repeat(100_000);
     // 900 × 100 KB pushed, 10 kept: fewer trimmed than any compaction threshold.
-    for (let seq = 1; seq <= 900; seq++) h.push({ topic: "t", seq, ts: 0, data: null }, json);
+    for (let seq = 1; seq <= 900; seq++) h.push({ topic: "t", seq, ts: 0, data });
     const held = (await settle()) - before;
     assert.equal(h.length, 10);
     assert.ok(held < 4 << 20, `${(held / 1048576).toFixed(1)} MiB still held for 1 MiB of history`);

@@ -4,6 +4,9 @@ import { builtFrame, FrameBuilder } from "../../lib/hub/frame_builder.ts";
 import { jsonCodec } from "../../lib/protocol/codec.ts";
 import type { ServerFrame } from "../../lib/protocol/frames.ts";
 
+const decodeFrameText = (text: string | Uint8Array): ServerFrame =>
+  JSON.parse(typeof text === "string" ? text : new TextDecoder().decode(text));
+
 function frameOf(topic: string, bytes: number) {
   const text = JSON.stringify({ type: "message", topic, seq: 1, ts: 0, data: "x".repeat(bytes) });
   return builtFrame(text, text.length, 1);
@@ -19,7 +22,7 @@ Deno.test("ChunkTransfers sends start with the first piece and end with the last
   let done: number | undefined;
   while (done === undefined) {
     const frames: ServerFrame[] = [];
-    done = transfers.writeNext((f) => frames.push(JSON.parse(f.text as string)));
+    done = transfers.writeNext((f) => frames.push(decodeFrameText(f.text)));
     calls.push(frames);
   }
   assert.deepEqual(calls[0].map((f) => f.type), ["chunked.start", "chunked.data"]);

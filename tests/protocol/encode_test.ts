@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import {
   encodeBatch,
+  encodeBatchBytes,
   encodeGap,
   encodeMessage,
+  encodeMessageBytes,
   MAX_GAP_BYTES,
   utf8Length,
 } from "../../lib/protocol/encode.ts";
@@ -62,4 +64,27 @@ Deno.test("encodeMessage marks patches and deletes with op, and a delete carries
     encodeMessage({ topic: "t", seq: 3, key: "k", ts: 1, op: "delete", data: null }),
   );
   assert.deepEqual(del, { type: "message", topic: "t", seq: 3, key: "k", ts: 1, op: "delete" });
+});
+
+Deno.test("encodeMessageBytes makes the bytes of encodeMessage's text from the data's JSON", () => {
+  const utf8 = new TextEncoder();
+  const cases = [
+    { topic: "t", seq: 1, ts: 1.5, data: { a: 1 } },
+    { topic: "tö/😀", seq: 2, ts: 0, key: 'k"ey', data: ["é", null] },
+    { topic: "t", seq: 3, ts: 0, key: "k", op: "patch" as const, data: { b: { c: 2 } } },
+    { topic: "t", seq: 4, ts: 0, key: "k", op: "delete" as const, data: null },
+    { topic: "t", seq: 5, ts: 0, data: undefined },
+  ];
+  for (const m of cases) {
+    const text = JSON.stringify(m.data);
+    const bytes = encodeMessageBytes(m, text === undefined ? undefined : utf8.encode(text));
+    assert.equal(new TextDecoder().decode(bytes), encodeMessage(m), `seq ${m.seq}`);
+  }
+});
+
+Deno.test("encodeBatchBytes joins text and byte frames into encodeBatch's text", () => {
+  const frames = ['{"type":"gap"}', '{"type":"message","data":"é"}'];
+  const mixed = [frames[0], new TextEncoder().encode(frames[1])];
+  assert.equal(new TextDecoder().decode(encodeBatchBytes(mixed)), encodeBatch(frames));
+  assert.equal(new TextDecoder().decode(encodeBatchBytes([])), encodeBatch([]));
 });
