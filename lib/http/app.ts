@@ -8,28 +8,24 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import type { Context } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Bus } from "../bus/bus.ts";
 import type { Hub } from "../hub/hub.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
-import type { ErrorCode } from "../protocol/codes.ts";
-import { parsePublishInput, type PublishInput } from "../protocol/parse.ts";
-import { ProtocolError } from "../protocol/protocol_error.ts";
 import { validateTopic } from "../protocol/topic_name.ts";
 import type { Upgrader } from "../transport/socket.ts";
-import type { ClientSession } from "../hub/client_session.ts";
 import { type Authenticator, AuthError } from "../auth/authenticator.ts";
-import type { Permissions } from "../auth/permissions.ts";
-import { publishRefusal } from "../auth/publish_check.ts";
 import type { KeyedRateLimiter } from "../limits/keyed_rate_limiter.ts";
-import { CloseCode } from "../protocol/codes.ts";
-import { clientLevelOf, codecOf, selectSubprotocol } from "../protocol/subprotocol.ts";
 import type { WebAssets } from "../dashboard/assets.ts";
 import type { MemoryLedger } from "../memory/memory_ledger.ts";
-import { readBodyText } from "./read_body.ts";
+import { mountPublishRoute } from "./publish_route.ts";
+import { type ClientAddressOf, errorResponse, remoteOf } from "./responses.ts";
+import { mountSocketRoute } from "./socket_route.ts";
 import { StateReads } from "./state_reads.ts";
+import { mountStatusRoutes } from "./status_routes.ts";
 import { mountWebRoutes } from "./web_routes.ts";
+
+export { errorResponse } from "./responses.ts";
 
 /** What the app needs. */
 export interface AppOptions {
@@ -58,35 +54,13 @@ export interface AppOptions {
   memory?: MemoryLedger;
   /** State responses in flight. @default 64 MiB of them */
   stateReads?: StateReads;
-}
-
-/** Sends the JSON error body every route uses: `{"error": {"code", "message"}}`. */
-export function errorResponse(
-  c: Context,
-  status: ContentfulStatusCode,
-  code: ErrorCode,
-  message: string,
-): Response {
-  return c.json({ error: { code, message } }, status);
-}
-
-const STATUS_OF: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
-  forbidden: 403,
-  unauthorized: 401,
-  rate_limited: 429,
-  too_large: 413,
-  not_found: 404,
-  limit_reached: 503,
-  unavailable: 503,
-  overloaded: 503,
-};
-
-function remoteOf(c: Context): { host: string; text: string } {
-  const addr = (c.env as { remoteAddr?: { hostname?: string; port?: number } } | undefined)
-    ?.remoteAddr;
-  return addr?.hostname
-    ? { host: addr.hostname, text: `${addr.hostname}:${addr.port}` }
-    : { host: "unknown", text: "unknown" };
+  /** The client's address behind trusted proxies. @default the peer's address */
+  clientAddressOf?: ClientAddressOf;
+  /**
+   * Guards `/stats` and `/metrics`: answers a request that may not read them,
+   * undefined lets it through. @default open to everyone
+   */
+  admin?: (c: Context) => Promise<Response | undefined>;
 }
 
 /**
@@ -119,7 +93,8 @@ export function createApp(options: AppOptions): Hono {
       `${what}: the server is over its memory budget (--memory-budget); retry shortly`,
     );
   };
-  const startedAt = Date.now();
+  const remote = (c: Context) => remoteOf(c, options.clientAddressOf);
+  const open = () => Promise.resolve(undefined);
   const app = new Hono();
 
   app.onError((err, c) => {
@@ -135,98 +110,15 @@ export function createApp(options: AppOptions): Hono {
     )
   );
 
-  app.post(
-    "/publish",
-    async (c) => {
-      let permissions: Permissions;
-      try {
-        permissions = await authenticator.publisher(
-          c.req.header("authorization"),
-          remoteOf(c).host,
-        );
-      } catch (err) {
-        if (err instanceof AuthError) return refuse(c, err);
-        throw err;
-      }
-      const text = await readBodyText(c.req.raw, maxBodyBytes, c.env);
-      if (text === undefined) {
-        return errorResponse(
-          c,
-          413,
-          "too_large",
-          `Body exceeds ${maxBodyBytes} bytes (--max-body-bytes); split it into several publishes`,
-        );
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        return errorResponse(
-          c,
-          400,
-          "bad_json",
-          'Body is not valid JSON; send {"topic": "...", "data": ...} or an array of those',
-        );
-      }
-      const items = Array.isArray(body) ? body : [body];
-      if (items.length === 0) {
-        return errorResponse(c, 400, "invalid_frame", "Empty array: nothing to publish");
-      }
-      if (items.length > maxBatchItems) {
-        return errorResponse(
-          c,
-          413,
-          "too_large",
-          `${items.length} items in one publish; the limit is ${maxBatchItems}`,
-        );
-      }
-      let inputs: PublishInput[];
-      try {
-        inputs = items.map((item, i) => {
-          try {
-            const input = parsePublishInput(item);
-            const refusal = publishRefusal(permissions, input.topic);
-            if (refusal) throw refusal;
-            return input;
-          } catch (err) {
-            if (err instanceof ProtocolError && Array.isArray(body)) {
-              throw new ProtocolError(err.code, `Item ${i}: ${err.message}`);
-            }
-            throw err;
-          }
-        });
-      } catch (err) {
-        if (err instanceof ProtocolError) {
-          if (err.code === "forbidden") hub.counters.reject("forbidden");
-          return errorResponse(c, STATUS_OF[err.code] ?? 400, err.code, err.message);
-        }
-        throw err;
-      }
-      const waitMs = publishLimiter.take(permissions.identity, inputs.length);
-      if (waitMs > 0) {
-        hub.counters.reject("rate_limited");
-        c.header("Retry-After", String(Math.ceil(waitMs / 1000)));
-        return errorResponse(
-          c,
-          429,
-          "rate_limited",
-          `Publish rate limit reached for ${permissions.identity} (--publish-rate); retry in ${waitMs} ms`,
-        );
-      }
-      let envelopes;
-      try {
-        envelopes = await hub.publish(inputs);
-      } catch (err) {
-        if (err instanceof ProtocolError) {
-          hub.counters.reject(err.code);
-          if (err.code === "overloaded") c.header("Retry-After", "1");
-          return errorResponse(c, STATUS_OF[err.code] ?? 400, err.code, err.message);
-        }
-        throw err;
-      }
-      return c.json({ accepted: envelopes.length, seq: envelopes[envelopes.length - 1].seq }, 202);
-    },
-  );
+  mountPublishRoute(app, {
+    hub,
+    authenticator,
+    publishLimiter,
+    maxBodyBytes,
+    maxBatchItems,
+    refuse,
+    remote,
+  });
 
   // Browser apps on other origins fetch state after a gap; allow them (only the allowed ones, if set).
   const origins = authenticator.allowedOrigins;
@@ -250,7 +142,7 @@ export function createApp(options: AppOptions): Hono {
       const reader = await authenticator.reader(
         c.req.header("authorization"),
         c.req.query("token"),
-        remoteOf(c).host,
+        remote(c).host,
       );
       if (!reader.canSubscribe(topic)) {
         throw new AuthError(`Your token does not allow reading "${topic}"`, { forbidden: true });
@@ -272,109 +164,17 @@ export function createApp(options: AppOptions): Hono {
 
   if (options.web) mountWebRoutes(app, options.web);
 
-  app.get("/healthz", (c) => {
-    const busHealth = bus.health();
-    const ledger = memory?.update();
-    const overloadedNow = ledger?.pressure === "overloaded";
-    return c.json({
-      status: !busHealth.ok ? "degraded" : overloadedNow ? "overloaded" : "ok",
-      mode: hub.mode,
-      engine: upgrader.name,
-      bus: { name: bus.name, ...busHealth },
-      epoch: bus.epoch,
-      clients: hub.clientCount,
-      memory: ledger && {
-        pressure: ledger.pressure,
-        budgetBytes: ledger.budgetBytes,
-        heldBytes: ledger.totalBytes,
-      },
-      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    }, busHealth.ok && !overloadedNow ? 200 : 503);
-  });
-
-  app.get("/stats", (c) =>
-    c.json({
-      server: hub.snapshotStats(),
-      memory: memory && { ...memory.update(), process: Deno.memoryUsage() },
-      clients: hub.clientStats(),
-    }));
-
-  let registry: Promise<Metrics> | undefined;
-  app.get("/metrics", async (c) => {
-    const m = await (registry ??= metrics());
-    c.header("Content-Type", m.contentType);
-    return c.body(await m.render());
-  });
-
-  app.get("/ws", async (c) => {
-    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-      return errorResponse(
-        c,
-        426,
-        "invalid_frame",
-        "GET /ws needs a WebSocket upgrade; connect with a WebSocket client",
-      );
-    }
-    const topicsParam = c.req.query("topics");
-    const topics = topicsParam ? topicsParam.split(",").filter((t) => t.length > 0) : [];
-    try {
-      for (const topic of topics) validateTopic(topic);
-    } catch (err) {
-      return errorResponse(c, 400, "invalid_topic", (err as Error).message);
-    }
-    if (memory?.pressure === "overloaded") return overloaded(c, "No new connections");
-    if (hub.clientCount >= maxConnections) {
-      hub.counters.reject("connection_limit");
-      return errorResponse(
-        c,
-        503,
-        "limit_reached",
-        `The server holds its maximum of ${maxConnections} connections (--max-connections); retry later`,
-      );
-    }
-    const remote = remoteOf(c);
-    const protocol = selectSubprotocol(c.req.header("sec-websocket-protocol"));
-    const codec = codecOf(protocol);
-    let permissions: Permissions;
-    try {
-      permissions = await authenticator.socket(c.req.raw, remote.host);
-    } catch (err) {
-      if (!(err instanceof AuthError)) throw err;
-      if (err.status === 403) return refuse(c, err);
-      // Browsers cannot read an HTTP 401 on an upgrade: accept, then close with a code and reason.
-      hub.counters.reject(err.closeCode === CloseCode.TokenExpired ? "token_expired" : err.code);
-      logger.info("client.refused", {
-        remote: remote.text,
-        code: err.closeCode,
-        reason: err.message,
-      });
-      return upgrader.upgrade(c.req.raw, { protocol, env: c.env }, {
-        onOpen: (socket) => socket.close(err.closeCode, err.message.slice(0, 120)),
-        onMessage() {},
-        onClose() {},
-      });
-    }
-    let session: ClientSession | undefined;
-    return upgrader.upgrade(c.req.raw, { protocol, env: c.env }, {
-      onOpen(socket) {
-        session = hub.connect(socket, {
-          remote: remote.text,
-          topics,
-          permissions,
-          codec,
-          level: clientLevelOf(protocol),
-        });
-      },
-      onMessage(data) {
-        if (session) hub.receive(session, data);
-      },
-      onPong(data) {
-        if (session) hub.pong(session, data);
-      },
-      onClose(code, reason) {
-        if (session) hub.disconnected(session, code, reason);
-      },
-    });
+  mountStatusRoutes(app, { hub, bus, upgrader, memory, metrics, admin: options.admin ?? open });
+  mountSocketRoute(app, {
+    hub,
+    upgrader,
+    authenticator,
+    logger,
+    memory,
+    maxConnections,
+    refuse,
+    overloaded,
+    remote,
   });
 
   return app;

@@ -31,7 +31,10 @@ export type DrainResult = "idle" | "blocked" | "more";
 /** Everything a {@linkcode ClientSession} is made of. */
 export interface ClientSessionOptions {
   id: string;
+  /** Who connected, for logs and `/stats` (address and port). */
   remote: string;
+  /** The client's address alone, keying per-address limits. @default {remote} */
+  address?: string;
   socket: ServerSocket;
   flow: FlowOptions;
   queue: SendQueueOptions;
@@ -67,6 +70,8 @@ export type Heartbeat = "ok" | "slow" | "dead";
 export class ClientSession {
   readonly id: string;
   readonly remote: string;
+  /** The client's address, keying per-address limits. */
+  readonly address: string;
   readonly connectedAt: number;
   readonly subscriptions = new Map<string, Subscription>();
   readonly queue: SendQueue<Delivery>;
@@ -115,6 +120,7 @@ export class ClientSession {
     const { socket, flow, ctx } = options;
     this.id = options.id;
     this.remote = options.remote;
+    this.address = options.address ?? options.remote;
     this.permissions = options.permissions;
     this.inbound = options.maxInboundRate > 0 ? new TokenBucket(options.maxInboundRate) : undefined;
     this.level = options.level ?? "protocol";

@@ -147,6 +147,8 @@ export class Hub {
   #nextClient = 0;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #closing = false;
+  /** Publishes waiting for the bus. */
+  readonly #publishing = new Set<Promise<Envelope[]>>();
 
   constructor(options: HubOptions) {
     this.mode = options.mode ?? "queue";
@@ -242,7 +244,24 @@ export class Hub {
    * Publishes messages (already validated). Resolves with their envelopes once
    * the bus assigned seqs; delivery to local subscribers is already queued then.
    */
-  async publish(inputs: readonly PublishInput[]): Promise<Envelope[]> {
+  publish(inputs: readonly PublishInput[]): Promise<Envelope[]> {
+    if (this.#closing) {
+      // Refused before a seq is taken: the queues are being flushed for the last time.
+      return Promise.reject(
+        new ProtocolError(
+          "unavailable",
+          "Nothing was published: the server is shutting down; retry on another instance",
+        ),
+      );
+    }
+    const pending = this.#publish(inputs);
+    this.#publishing.add(pending);
+    const settled = () => this.#publishing.delete(pending);
+    pending.then(settled, settled);
+    return pending;
+  }
+
+  async #publish(inputs: readonly PublishInput[]): Promise<Envelope[]> {
     // Deletes free memory: they pass even when overloaded.
     if (this.#overloaded() && inputs.some((i) => i.op !== "delete")) {
       throw new ProtocolError(
@@ -283,6 +302,8 @@ export class Hub {
     socket: ServerSocket,
     info: {
       remote: string;
+      /** The client's address alone (per-address limits). @default {info.remote} */
+      address?: string;
       topics?: string[];
       permissions?: Permissions;
       codec?: CodecName;
@@ -294,6 +315,7 @@ export class Hub {
     const session = new ClientSession({
       id,
       remote: info.remote,
+      address: info.address,
       socket,
       flow: this.#flow,
       queue: this.#queueOptions,
@@ -411,7 +433,8 @@ export class Hub {
   }
 
   /**
-   * Graceful shutdown: flushes queues for up to `deadlineMs`, then closes every
+   * Graceful shutdown: refuses new publishes (`unavailable`), waits for those
+   * already accepted, flushes queues for up to `deadlineMs`, then closes every
    * client with 1001.
    */
   async shutdown(deadlineMs: number): Promise<void> {
@@ -419,6 +442,13 @@ export class Hub {
     this.#closing = true;
     clearInterval(this.#heartbeatTimer);
     const until = Date.now() + deadlineMs;
+    // Publishes accepted before the shutdown began are delivered before the last flush.
+    let waited: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#publishing]),
+      new Promise((r) => (waited = setTimeout(r, deadlineMs))),
+    ]);
+    clearTimeout(waited);
     this.#scheduler.flushNow();
     while (Date.now() < until && [...this.#clients.values()].some((s) => !s.idle)) {
       for (const s of this.#clients.values()) s.drain();

@@ -22,6 +22,11 @@ export class KeyedRateLimiter {
     this.#maxKeys = maxKeys;
   }
 
+  /** Most tokens one key may take at once (twice the rate); `Infinity` when unlimited. */
+  get burst(): number {
+    return this.#rate <= 0 ? Infinity : Math.max(1, this.#rate * 2);
+  }
+
   /** Keys currently tracked. */
   get size(): number {
     return this.#buckets.size;

@@ -50,6 +50,11 @@ export class ReassemblyBudget {
   release(bytes: number): void {
     this.#used = Math.max(0, this.#used - bytes);
   }
+
+  /** The limit as a refusal names it, `name` being how its reader sets it. */
+  describe(name: string): string {
+    return `${name} ${this.maxBytes}`;
+  }
 }
 
 /**
@@ -294,7 +299,9 @@ export class ChunkAssembler {
       this.#refuse(
         id,
         "limit_reached",
-        `Unfinished chunked messages of all connections hold too much to take ${f.totalBytes} more bytes (${names.budget} ${this.#budget.maxBytes}); retry later`,
+        `Unfinished chunked messages hold too much to take ${f.totalBytes} more bytes (${
+          this.#budget.describe(names.budget)
+        }); retry later`,
       );
     }
     this.#reserved += f.totalBytes;

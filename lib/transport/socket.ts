@@ -68,6 +68,11 @@ export interface UpgradeOptions {
 export interface Upgrader {
   /** Engine name, shown in logs and `/healthz`. */
   readonly name: string;
+  /**
+   * Upgrades answered whose connection has not opened (or failed) yet: the
+   * connection limit counts them, so a burst of upgrades cannot overshoot it.
+   */
+  readonly pending?: number;
   /** Answers the upgrade request; `handlers` then receive the connection's events. */
   upgrade(request: Request, options: UpgradeOptions, handlers: SocketHandlers): Response;
 }
