@@ -42,6 +42,20 @@ export function aggregateSamples(
       disconnectsByCode[code] = (disconnectsByCode[code] ?? 0) + n;
     }
   }
+  // Merged by who closed only when every instance reports it.
+  let disconnectsBy: MetricsSample["disconnectsBy"] = { client: {}, server: {} };
+  for (const s of live) {
+    if (s.disconnectsBy === undefined) {
+      disconnectsBy = undefined;
+      break;
+    }
+    for (const closer of ["client", "server"] as const) {
+      const into = disconnectsBy[closer];
+      for (const [code, n] of Object.entries(s.disconnectsBy[closer])) {
+        into[code] = (into[code] ?? 0) + n;
+      }
+    }
+  }
   const ratios = live.map((s) => s.compressionRatio).filter((r): r is number => r !== undefined);
   const out: MetricsSample = {
     instance: live.map((s) => s.instance).join(", "),
@@ -75,6 +89,7 @@ export function aggregateSamples(
       maxBytes: max((s) => s.queues.maxBytes),
     },
     disconnectsByCode,
+    disconnectsBy,
     queueDelayMs: worst((s) => s.queueDelayMs),
   };
   if (ratios.length > 0) out.compressionRatio = ratios.reduce((a, b) => a + b) / ratios.length;

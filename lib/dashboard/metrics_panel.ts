@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { closeReason } from "../protocol/codes.ts";
+import { disconnectEntries } from "./close_label.ts";
 import type { MetricsSample } from "../protocol/metrics_sample.ts";
 import { h, setData, setText } from "./dom_text.ts";
 import { formatBytes, formatCount, formatDuration, formatMs } from "./format.ts";
@@ -131,7 +131,7 @@ export class MetricsPanel implements View {
         "tone",
         m?.pressure === "overloaded" ? "error" : m?.pressure === "shedding" ? "warn" : "",
       );
-      this.#renderDisconnects(s.disconnectsByCode);
+      this.#renderDisconnects(disconnectEntries(s.disconnectsByCode, s.disconnectsBy));
       this.#set("server", formatDuration(s.uptimeSeconds), s.instance);
     } else {
       for (
@@ -156,22 +156,20 @@ export class MetricsPanel implements View {
     setText(tile.sub, sub);
   }
 
-  #renderDisconnects(byCode: Record<string, number>): void {
-    const entries = Object.entries(byCode).sort((a, b) => b[1] - a[1]);
-    const total = entries.reduce((n, [, c]) => n + c, 0);
+  #renderDisconnects(entries: ReturnType<typeof disconnectEntries>): void {
+    const total = entries.reduce((n, e) => n + e.count, 0);
     this.#set("disconnects", formatCount(total), total === 0 ? "none" : "by reason");
     const key = JSON.stringify(entries);
     if (key === this.#reasonsKey) return;
     this.#reasonsKey = key;
     const doc = this.#reasons.ownerDocument;
     this.#reasons.replaceChildren(
-      ...entries.slice(0, 4).map(([code, n]) => {
-        const reason = closeReason[Number(code) as keyof typeof closeReason] ?? "closed";
+      ...entries.slice(0, 4).map((e) => {
         const li = h(doc, "li");
         li.append(
-          h(doc, "span", "code", code),
-          h(doc, "span", "", reason),
-          h(doc, "b", "", String(n)),
+          h(doc, "span", "code", String(e.code)),
+          h(doc, "span", "", e.label),
+          h(doc, "b", "", String(e.count)),
         );
         return li;
       }),

@@ -666,7 +666,7 @@ export class Hub {
     for (const topic of [...session.subscriptions.keys()]) this.#unsubscribe(session, topic);
     this.#clients.delete(session.id);
     this.#scheduler.forget(session);
-    this.counters.disconnected(code, session);
+    this.counters.disconnected(code, session, by === "peer" ? "client" : "server");
     this.#log.info("client.disconnect", {
       clientId: session.id,
       code,

@@ -1,4 +1,5 @@
 import * as hdr from "hdr-histogram-js";
+import type { Closer } from "../protocol/metrics_sample.ts";
 import type { ClientSession } from "./client_session.ts";
 import type { BuiltFrame } from "./frame_builder.ts";
 
@@ -67,6 +68,11 @@ export class HubCounters {
   droppedGone = 0;
   coalescedGone = 0;
   readonly disconnectsByCode = new Map<number, number>();
+  /** Disconnects by who closed (the client, or the server) and close code. */
+  readonly disconnectsBy: Record<Closer, Map<number, number>> = {
+    client: new Map(),
+    server: new Map(),
+  };
   /** Requests, connections and frames refused, by reason. */
   readonly rejections = new Map<string, number>();
   /** Duration of one publish's fan-out, in µs. */
@@ -137,9 +143,11 @@ export class HubCounters {
     this.fanout.recordValue(Math.max(1, Math.round(ms * 1000)));
   }
 
-  /** Records a disconnect and keeps the session's drop totals. */
-  disconnected(code: number, session: ClientSession): void {
+  /** Records a disconnect (`by` who closed it) and keeps the session's drop totals. */
+  disconnected(code: number, session: ClientSession, by: Closer): void {
     this.disconnectsByCode.set(code, (this.disconnectsByCode.get(code) ?? 0) + 1);
+    const closes = this.disconnectsBy[by];
+    closes.set(code, (closes.get(code) ?? 0) + 1);
     this.droppedGone += session.queue.droppedTotal;
     this.coalescedGone += session.queue.coalescedTotal;
   }
@@ -180,6 +188,10 @@ export class HubCounters {
       resumes: this.resumes,
       replayed: this.replayed,
       disconnectsByCode: Object.fromEntries(this.disconnectsByCode),
+      disconnectsBy: {
+        client: Object.fromEntries(this.disconnectsBy.client),
+        server: Object.fromEntries(this.disconnectsBy.server),
+      },
       rejections: Object.fromEntries(this.rejections),
       queueDelayMs: percentiles(this.#queueDelay),
       fanoutMs: percentiles(this.fanout),

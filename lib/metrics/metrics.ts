@@ -231,6 +231,18 @@ export function createMetrics(
     },
   });
   new client.Counter({
+    name: "floodgate_closes_total",
+    help: "Client disconnects by who closed (client or server) and close code",
+    labelNames: ["by", "code"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [by, codes] of Object.entries(snapshot.counters.disconnectsBy)) {
+        for (const [code, n] of Object.entries(codes)) this.inc({ by, code }, n);
+      }
+    },
+  });
+  new client.Counter({
     name: "floodgate_rejections_total",
     help:
       "Requests, connections and frames refused, by reason (unauthorized, forbidden, token_expired, rate_limited, inbound_rate, connection_limit, topic_limit, limit_reached)",

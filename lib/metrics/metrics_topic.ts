@@ -91,6 +91,7 @@ export function startMetricsTopic(hub: Hub, options: MetricsTopicOptions): () =>
       disconnectsByCode: Object.fromEntries(
         Object.entries(c.disconnectsByCode).map(([code, n]) => [String(code), n]),
       ),
+      disconnectsBy: c.disconnectsBy,
       queueDelayMs: delays.take(),
     };
     if (options.memory) {

@@ -6,6 +6,9 @@
  * @module
  */
 
+/** Who closed a connection: the client (or the network between), or the server. */
+export type Closer = "client" | "server";
+
 /** The system topic the samples go to. */
 export const METRICS_TOPIC = "$metrics";
 
@@ -70,6 +73,8 @@ export interface MetricsSample {
   queues: { messages: number; bytes: number; maxMessages: number; maxBytes: number };
   /** Disconnects since start, by close code. */
   disconnectsByCode: Record<string, number>;
+  /** Disconnects since start by who closed, then close code (absent from older servers). */
+  disconnectsBy?: Record<Closer, Record<string, number>>;
   /** Time from publish to socket write over the interval. */
   queueDelayMs: LatencyPercentiles;
   /** Memory (absent from instances older than this field). */

@@ -26,13 +26,17 @@ Deno.test("the server publishes its own metrics to $metrics, keyed by instance",
   });
 });
 
-Deno.test("the $metrics publisher counts disconnects by close code", async () => {
+Deno.test("the $metrics publisher counts disconnects by close code and by who closed", async () => {
   await withServer({ metricsIntervalMs: 100 }, async (server) => {
     const other = await TestClient.connect(wsUrl(server));
     await other.close();
     const c = await TestClient.connect(wsUrl(server, "?topics=$metrics"));
-    const closed = (m: { data?: unknown }) =>
-      (m.data as MetricsSample).disconnectsByCode["1000"] === 1;
+    const closed = (m: { data?: unknown }) => {
+      const sample = m.data as MetricsSample;
+      return sample.disconnectsByCode["1000"] === 1 &&
+        sample.disconnectsBy?.client["1000"] === 1 &&
+        sample.disconnectsBy.server["1000"] === undefined;
+    };
     await c.waitFor(() => c.messages("$metrics").some(closed), 5000, "the 1000 disconnect");
     await c.close();
   });
