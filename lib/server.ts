@@ -150,7 +150,8 @@ export async function startServer(
   ledger.register("history", () => (busHeld = bus.held(Date.now())).history);
   ledger.register("state", () => busHeld.state);
   ledger.register("reassembly", () => hub.reassemblyBytes());
-  ledger.register("state_reads", () => stateReads.heldBytes);
+  // Snapshot frames cached and state responses in flight (a frame in both is counted twice).
+  ledger.register("state_reads", () => stateReads.heldBytes + hub.snapshotCacheBytes());
   const stopMemoryGuard = startMemoryGuard({ ledger, shedder: hub, logger });
   // prom-client is loaded on the first scrape (see AppOptions.metrics).
   const metrics = async () =>

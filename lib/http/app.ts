@@ -27,6 +27,8 @@ import { mountWebRoutes } from "./web_routes.ts";
 
 export { errorResponse } from "./responses.ts";
 
+const utf8 = new TextEncoder();
+
 /** What the app needs. */
 export interface AppOptions {
   hub: Hub;
@@ -151,14 +153,15 @@ export function createApp(options: AppOptions): Hono {
       if (err instanceof AuthError) return refuse(c, err);
       throw err;
     }
-    const snap = await hub.snapshot(topic);
-    const body = JSON.stringify({
-      topic,
-      epoch: bus.epoch,
-      seq: snap.seq,
-      state: snap.state ?? {},
-    });
-    return stateReads.respond(body) ??
+    // The cached snapshot frame's state, after this response's own head: not copied.
+    const { seq, bytes } = await hub.snapshotFrame(topic);
+    const head = utf8.encode(
+      `${JSON.stringify({ topic, epoch: bus.epoch, seq }).slice(0, -1)},"state":`,
+    );
+    const parts = bytes
+      ? [head, bytes.frame.subarray(bytes.stateStart)]
+      : [head, utf8.encode("{}}")];
+    return stateReads.respond(parts) ??
       overloaded(c, `The state of "${topic}" cannot be sent now (too many state reads in flight)`);
   });
 

@@ -25,17 +25,20 @@ const PIECE = 64 << 10;
  * import { StateReads } from "./state_reads.ts";
  *
  * const reads = new StateReads({ maxBytes: 1000 });
- * const res = reads.respond('{"state":{}}');
+ * const shared = new TextEncoder().encode('{"k":1}}');
+ * const res = reads.respond([new TextEncoder().encode('{"state":'), shared]);
  * assert.ok(res);
- * assert.equal(reads.heldBytes, 12);
- * await res.text();
- * assert.equal(reads.heldBytes, 0);
- * assert.equal(reads.respond("x".repeat(2000)), undefined);
+ * assert.ok(reads.respond([shared])); // the same bytes are held, and counted, once
+ * assert.equal(reads.heldBytes, 9 + 8);
+ * assert.equal(await res.text(), '{"state":{"k":1}}');
+ * assert.equal(reads.respond([new Uint8Array(2000)]), undefined);
  * ```
  */
 export class StateReads {
   readonly #maxBytes: number;
   readonly #timeoutMs: number;
+  /** Responses holding each buffer, which is counted once however many hold it. */
+  readonly #holders = new Map<ArrayBufferLike, { bytes: number; responses: number }>();
   #held = 0;
 
   constructor(options: StateReadsOptions) {
@@ -49,13 +52,27 @@ export class StateReads {
   }
 
   /**
-   * A JSON response streaming `body`, or undefined when it does not fit in
-   * what is left of the limit.
+   * A JSON response streaming `parts` one after the other (shared bytes, such
+   * as a cached snapshot, are not copied), or undefined when the bytes not
+   * already held do not fit in what is left of the limit.
    */
-  respond(body: string): Response | undefined {
-    const bytes = new TextEncoder().encode(body);
-    if (this.#held + bytes.length > this.#maxBytes) return undefined;
-    this.#held += bytes.length;
+  respond(parts: readonly Uint8Array[]): Response | undefined {
+    let added = 0;
+    let length = 0;
+    for (const p of parts) {
+      length += p.length;
+      if (!this.#holders.has(p.buffer)) added += p.buffer.byteLength;
+    }
+    if (this.#held + added > this.#maxBytes) return undefined;
+    for (const p of parts) {
+      const h = this.#holders.get(p.buffer);
+      if (h) h.responses++;
+      else {
+        this.#holders.set(p.buffer, { bytes: p.buffer.byteLength, responses: 1 });
+        this.#held += p.buffer.byteLength;
+      }
+    }
+    let part = 0;
     let offset = 0;
     let released = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -63,7 +80,13 @@ export class StateReads {
       if (released) return;
       released = true;
       clearTimeout(timer);
-      this.#held -= bytes.length;
+      for (const p of parts) {
+        const h = this.#holders.get(p.buffer);
+        if (h && --h.responses === 0) {
+          this.#holders.delete(p.buffer);
+          this.#held -= h.bytes;
+        }
+      }
     };
     const stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
@@ -74,20 +97,26 @@ export class StateReads {
       },
       pull: (controller) => {
         if (released) return;
-        const end = Math.min(bytes.length, offset + PIECE);
-        controller.enqueue(bytes.subarray(offset, end));
-        offset = end;
-        if (offset >= bytes.length) {
+        while (part < parts.length && offset >= parts[part].length) {
+          part++;
+          offset = 0;
+        }
+        if (part >= parts.length) {
           release();
           controller.close();
+          return;
         }
+        const p = parts[part];
+        const end = Math.min(p.length, offset + PIECE);
+        controller.enqueue(p.subarray(offset, end));
+        offset = end;
       },
       cancel: release,
     });
     return new Response(stream, {
       headers: {
         "content-type": "application/json",
-        "content-length": String(bytes.length),
+        "content-length": String(length),
       },
     });
   }

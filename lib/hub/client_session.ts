@@ -275,12 +275,15 @@ export class ClientSession {
   }
 
   /**
-   * Queues a control frame (never dropped), given as JSON text; a MessagePack
-   * session sends it re-encoded.
+   * Queues a control frame (never dropped), given as JSON text (a string or
+   * its UTF-8 bytes, shared as they are); a MessagePack session sends it re-encoded.
    */
-  pushControl(frame: string): void {
+  pushControl(frame: string | Uint8Array): void {
     if (this.codec === "json") this.queue.pushControl(frame);
-    else this.queue.pushControl(this.#ctx.builder.codec.encode(JSON.parse(frame)));
+    else {
+      const text = typeof frame === "string" ? frame : new TextDecoder().decode(frame);
+      this.queue.pushControl(this.#ctx.builder.codec.encode(JSON.parse(text)));
+    }
   }
 
   /**

@@ -10,7 +10,7 @@
  * @module
  */
 import { PatternPermissions, type Permissions } from "../auth/permissions.ts";
-import { type Bus, BusUnavailableError, type Envelope } from "../bus/bus.ts";
+import { type Bus, BusUnavailableError, type Envelope, type TopicSnapshot } from "../bus/bus.ts";
 import type { KeyedRateLimiter } from "../limits/keyed_rate_limiter.ts";
 import type { Logger } from "../log/logger.ts";
 import { CloseCode, closeReason } from "../protocol/codes.ts";
@@ -32,6 +32,7 @@ import { DrainScheduler } from "./drain_scheduler.ts";
 import { createDrainContexts, type DrainContext, type DrainContextName } from "./drain_contexts.ts";
 import { Inbound } from "./inbound.ts";
 import { InboundReassembly } from "./inbound_reassembly.ts";
+import { type SnapshotBytes, SnapshotCache } from "./snapshot_cache.ts";
 import type { CompressionStats, FrameCompressor } from "./frame_compressor.ts";
 import { Subscription } from "./subscription.ts";
 import { type SyncContext, syncSubscription } from "./topic_sync.ts";
@@ -79,6 +80,8 @@ export interface HubOptions {
   maxReassemblyBytes?: number;
   /** A chunked message not finished within this many ms is dropped. @default {30000} */
   reassemblyTimeoutMs?: number;
+  /** Most bytes of shared snapshot frames kept. @default {33554432} */
+  snapshotCacheBytes?: number;
   /** Compresses frames for clients that negotiated permessage-deflate. */
   compressor?: FrameCompressor;
   /** Clock for publish timestamps, epoch ms with sub-ms precision. */
@@ -147,6 +150,7 @@ export class Hub {
   #nextClient = 0;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #closing = false;
+  readonly #snapshots: SnapshotCache;
   /** Publishes waiting for the bus. */
   readonly #publishing = new Set<Promise<Envelope[]>>();
 
@@ -211,11 +215,13 @@ export class Hub {
       1,
       Math.min(256, Math.floor((options.queue?.maxMessages ?? 1024) / 2)),
     );
+    this.#snapshots = new SnapshotCache({ maxBytes: options.snapshotCacheBytes ?? 32 << 20 });
     this.#sync = {
       bus: this.#bus,
       pageSize: this.#pageSize,
       ready: (topic) => this.#watching.get(topic) ?? Promise.resolve(),
       deliveryOf: (env) => this.#deliveryOf(env),
+      snapshotOf: (topic, snap) => this.#snapshots.of(topic, snap),
       wake: (session) => this.#afterEnqueue(session),
       onReplayed: (n) => (this.counters.replayed += n),
     };
@@ -287,8 +293,23 @@ export class Hub {
   }
 
   /** The keyed state of a topic. */
-  snapshot(topic: string) {
+  snapshot(topic: string): Promise<TopicSnapshot> {
     return this.#bus.snapshot(topic);
+  }
+
+  /**
+   * The keyed state of a topic as its shared `snapshot` frame (undefined
+   * without keyed state), with the seq it reflects: encoded once per topic
+   * and seq for every subscriber and state reader.
+   */
+  async snapshotFrame(topic: string): Promise<{ seq: number; bytes: SnapshotBytes | undefined }> {
+    const snap = await this.#bus.snapshot(topic);
+    return { seq: snap.seq, bytes: this.#snapshots.of(topic, snap) };
+  }
+
+  /** Bytes of snapshot frames cached, for the memory ledger. */
+  snapshotCacheBytes(): number {
+    return this.#snapshots.heldBytes;
   }
 
   /**
@@ -589,6 +610,7 @@ export class Hub {
   /** The bus lost its history: every client's seqs are void; they reconnect and resume. */
   #epochChanged(epoch: string): void {
     this.#log.warn("bus.epoch_changed", { epoch, clients: this.#clients.size });
+    this.#snapshots.clear();
     for (const session of [...this.#clients.values()]) {
       this.close(session, CloseCode.ServiceRestart);
     }

@@ -9,9 +9,10 @@
  * @module
  */
 import type { Bus, Envelope, HistoryPage, TopicSnapshot } from "../bus/bus.ts";
-import { encodeSnapshot, encodeSubscribed } from "../protocol/encode.ts";
+import { encodeSubscribed } from "../protocol/encode.ts";
 import type { ClientSession } from "./client_session.ts";
 import type { Delivery } from "./delivery.ts";
+import type { SnapshotBytes } from "./snapshot_cache.ts";
 import type { Incoming, Subscription } from "./subscription.ts";
 
 /** What a sync needs from the hub. */
@@ -21,6 +22,8 @@ export interface SyncContext {
   ready(topic: string): Promise<void>;
   /** The shared encoded form of an envelope (cached per envelope). */
   deliveryOf(env: Envelope): Delivery;
+  /** The shared `snapshot` frame of a topic's state (cached per topic and seq). */
+  snapshotOf(topic: string, snap: TopicSnapshot): SnapshotBytes | undefined;
   /** Messages read from history per step; the queue is refilled in steps this size. */
   pageSize: number;
   /** Called after items were queued for the session. */
@@ -59,9 +62,9 @@ export async function syncSubscription(
   let page: HistoryPage | undefined;
   let cursor: number;
   if (since === undefined) {
-    cursor = startFromSnapshot(session, topic, snap);
+    cursor = startFromSnapshot(session, ctx, topic, snap);
   } else if (point.epoch !== undefined && point.epoch !== ctx.bus.epoch) {
-    cursor = startFromSnapshot(session, topic, snap, { since: 0, reason: "epoch_changed" });
+    cursor = startFromSnapshot(session, ctx, topic, snap, { since: 0, reason: "epoch_changed" });
   } else if (since >= snap.seq) {
     cursor = snap.seq; // nothing missed
   } else {
@@ -69,7 +72,7 @@ export async function syncSubscription(
     if (stale()) return;
     if (page.firstSeq === 0 || page.firstSeq > since + 1) {
       page = undefined;
-      cursor = startFromSnapshot(session, topic, snap, { since, reason: "history_exceeded" });
+      cursor = startFromSnapshot(session, ctx, topic, snap, { since, reason: "history_exceeded" });
     } else {
       cursor = since;
     }
@@ -124,6 +127,7 @@ export async function syncSubscription(
  */
 function startFromSnapshot(
   session: ClientSession,
+  ctx: SyncContext,
   topic: string,
   snap: TopicSnapshot,
   gap?: { since: number; reason: "history_exceeded" | "epoch_changed" },
@@ -131,7 +135,8 @@ function startFromSnapshot(
   if (gap && snap.seq > gap.since) {
     session.queue.pushGap({ topic, fromSeq: gap.since + 1, toSeq: snap.seq, reason: gap.reason });
   }
-  if (snap.state) session.pushControl(encodeSnapshot({ topic, seq: snap.seq, state: snap.state }));
+  const frame = ctx.snapshotOf(topic, snap);
+  if (frame) session.pushControl(frame.frame);
   return snap.seq;
 }
 

@@ -235,3 +235,162 @@ Deno.test({
     }
   },
 });
+
+/** Valid frames, abusively: churn, huge subscribe lists, chunked starts never finished, ping floods. */
+async function abuseSockets(url: string, untilMs: number): Promise<number> {
+  let sequences = 0;
+  const text = (frame: unknown) =>
+    encodeClientFrame(Opcode.Text, enc.encode(JSON.stringify(frame)));
+  while (Date.now() < untilMs) {
+    let raw: RawWebSocket;
+    try {
+      raw = await RawWebSocket.connect(url, { protocols: ["floodgate.v1.json"] });
+    } catch {
+      continue;
+    }
+    sequences++;
+    try {
+      switch (int(4)) {
+        case 0: // subscribe/unsubscribe churn on a topic with state
+          for (let i = 0; i < 100; i++) {
+            await raw.writeRaw(text({ type: "subscribe", topics: ["state"] }));
+            await raw.writeRaw(text({ type: "unsubscribe", topics: ["state"] }));
+          }
+          break;
+        case 1: // far more topics than a client may hold, in one frame
+          await raw.writeRaw(
+            text({ type: "subscribe", topics: Array.from({ length: 3000 }, (_, i) => `m${i}`) }),
+          );
+          break;
+        case 2: // chunked messages started and never finished
+          for (let id = 1; id <= 8; id++) {
+            await raw.writeRaw(
+              text({ type: "chunked.start", messageId: id, totalChunks: 64, totalBytes: 4 << 20 }),
+            );
+          }
+          break;
+        default: // a flood of pings and publishes to a system topic
+          for (let i = 0; i < 200; i++) {
+            await raw.writeRaw(text(
+              i % 2 ? { type: "ping", id: i } : {
+                type: "publish",
+                topic: "$metrics",
+                data: i,
+              },
+            ));
+          }
+      }
+      if (rand() < 0.5) await new Promise((r) => setTimeout(r, int(50)));
+    } catch {
+      // Closed by the server for what it sent: open another.
+    }
+    raw.abort();
+  }
+  return sequences;
+}
+
+/** HTTP beyond /publish bodies: every route, odd methods, paths, queries and headers. */
+async function abuseHttp(base: string, untilMs: number): Promise<Map<number, number>> {
+  const statuses = new Map<number, number>();
+  while (Date.now() < untilMs) {
+    const path = pick([
+      "/healthz",
+      "/stats",
+      "/metrics",
+      `/topics/${encodeURIComponent(randomString(10))}/state`,
+      `/topics/state/state?token=${randomString(30)}`,
+      `/ws?topics=${randomString(300)}`,
+      "/publish?x=" + "%".repeat(int(20)),
+      "/" + randomString(50),
+    ]);
+    const headers: Record<string, string> = {};
+    if (rand() < 0.5) headers.authorization = `Bearer ${"t".repeat(int(8000))}`;
+    if (rand() < 0.3) headers["content-type"] = pick(["text/plain", "application/json; x", "??"]);
+    if (rand() < 0.2) {
+      headers["x-forwarded-for"] = Array.from({ length: 50 }, () => "1.2.3.4").join();
+    }
+    try {
+      const res = await fetch(`${base}${path}`, {
+        method: pick(["GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD"]),
+        headers,
+      });
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      await res.body?.cancel();
+    } catch {
+      statuses.set(0, (statuses.get(0) ?? 0) + 1);
+    }
+  }
+  return statuses;
+}
+
+Deno.test({
+  name:
+    `an honest plain subscriber gets every message through abusive frames and HTTP (seed ${SEED})`,
+  sanitizeResources: false,
+  async fn() {
+    // A 128 MiB budget: state responses in flight may hold an eighth of it (16 MiB).
+    const server = await spawnServer(["--log-level", "error", "--memory-budget", "128MiB"]);
+    try {
+      const wsBase = `${server.url.replace("http", "ws")}/ws`;
+      // 10 MB of keyed state, for the churn to snapshot.
+      const state = Array.from({ length: 100 }, (_, i) => ({
+        topic: "state",
+        key: `k${i}`,
+        data: "s".repeat(100_000),
+      }));
+      for (let i = 0; i < state.length; i += 10) {
+        const res = await fetch(`${server.url}/publish`, {
+          method: "POST",
+          body: JSON.stringify(state.slice(i, i + 10)),
+        });
+        assert.equal(res.status, 202);
+      }
+      const honest = await TestClient.connect(`${wsBase}?topics=honest`, { plain: true });
+      await new Promise((r) => setTimeout(r, 300));
+      const rssBefore = server.rssBytes();
+      const until = Date.now() + Number(Deno.env.get("FUZZ_SECONDS") ?? 8) * 1000;
+      let published = 0;
+      const publisher = (async () => {
+        while (Date.now() < until) {
+          const res = await fetch(`${server.url}/publish`, {
+            method: "POST",
+            body: JSON.stringify({ topic: "honest", data: { n: ++published } }),
+          });
+          const body = await res.text();
+          assert.equal(res.status, 202, body);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      let peak = rssBefore;
+      const sampler = setInterval(() => (peak = Math.max(peak, server.rssBytes())), 250);
+      const [sequences, statuses] = await Promise.all([
+        abuseSockets(wsBase, until),
+        abuseHttp(server.url, until),
+        publisher,
+      ]);
+      clearInterval(sampler);
+      assert.ok(sequences > 20, `only ${sequences} abusive connections`);
+      assert.equal(statuses.get(0) ?? 0, 0, "every HTTP request got an answer");
+      assert.equal(
+        statuses.get(500) ?? 0,
+        0,
+        `no internal errors: ${JSON.stringify([...statuses])}`,
+      );
+      await honest.waitFor(
+        () => honest.messages("honest").length === published,
+        10_000,
+        `${published} messages`,
+      );
+      assert.deepEqual(
+        honest.messages("honest").map((m) => m.seq),
+        Array.from({ length: published }, (_, i) => i + 1),
+      );
+      assert.deepEqual(honest.gaps(), []);
+      const growth = (peak - rssBefore) / 2 ** 20;
+      assert.ok(growth < 64, `server RSS grew by ${growth.toFixed(1)} MiB at its peak`);
+      honest.close();
+    } finally {
+      await server.stop();
+    }
+  },
+});
