@@ -22,6 +22,7 @@ import { Logger } from "./log/logger.ts";
 import { startMemoryGuard } from "./memory/memory_guard.ts";
 import { MemoryLedger } from "./memory/memory_ledger.ts";
 import { StateReads } from "./http/state_reads.ts";
+import { TrustedProxies } from "./http/client_address.ts";
 import { startMetricsTopic } from "./metrics/metrics_topic.ts";
 import { startSummaryLog } from "./metrics/summary.ts";
 import { DenoUpgrader } from "./transport/deno_upgrader.ts";
@@ -102,7 +103,9 @@ export async function startServer(
       budgetBytesPerSec: settings.compressionBudget,
     })
     : undefined;
+  const proxies = TrustedProxies.parse(settings.trustedProxies);
   const authenticator = new Authenticator({
+    adminToken: settings.adminToken,
     publishToken: settings.publishToken,
     jwtSecret: settings.jwtSecret,
     allowedOrigins: settings.allowedOrigins.split(",").map((o) => o.trim()).filter(Boolean),
@@ -188,6 +191,7 @@ export async function startServer(
     web: webAssetsLoader(),
     memory: ledger,
     stateReads,
+    clientAddressOf: proxies.empty ? undefined : proxies.clientAddress,
   });
   const stopSummary = startSummaryLog(hub, logger, settings.statsIntervalMs);
 
@@ -214,6 +218,15 @@ export async function startServer(
     logger.warn("auth.open", {
       message:
         "No --publish-token, --jwt-secret or --allowed-origins: anyone can publish and subscribe. Fine for local development only.",
+    });
+  }
+  if (authenticator.adminOpen) {
+    logger.warn("auth.admin_open", {
+      message: "/stats and /metrics are open to anyone: set --admin-token before exposing them",
+    });
+  } else if (authenticator.adminAccess === "closed") {
+    logger.warn("auth.admin_closed", {
+      message: "/stats and /metrics refuse every request: set --admin-token to read them",
     });
   }
   let shuttingDown: Promise<void> | undefined;

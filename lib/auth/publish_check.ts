@@ -1,3 +1,10 @@
+/**
+ * The one publish rule, for HTTP publishers and WebSocket `publish` frames
+ * alike. Who may publish where is in the {@linkcode Permissions} the
+ * authenticator handed out; this only asks them.
+ *
+ * @module
+ */
 import { ProtocolError } from "../protocol/protocol_error.ts";
 import { isSystemTopic } from "../protocol/topic_name.ts";
 import type { Permissions } from "./permissions.ts";
@@ -7,11 +14,19 @@ import type { Permissions } from "./permissions.ts";
  * same rule for HTTP and WebSocket publishers: system topics (`$…`) belong to
  * the server, and tokens list the topics they may publish to.
  *
+ * @param id the frame's id, echoed in the error so the client can match it.
+ *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PatternPermissions } from "./permissions.ts";
  * import { publishRefusal } from "./publish_check.ts";
- * publishRefusal(PatternPermissions.open("dev"), "$metrics")?.code; // "forbidden"
+ *
+ * const dev = PatternPermissions.open("dev");
+ * assert.equal(publishRefusal(dev, "sessions"), undefined);
+ * assert.equal(publishRefusal(dev, "$metrics")?.code, "forbidden");
+ * const anonymous = PatternPermissions.subscribeOnly("addr:192.0.2.1", "connect with ?token=<t>");
+ * assert.match(publishRefusal(anonymous, "sessions")?.message ?? "", /\?token=<t>/);
  * ```
  */
 export function publishRefusal(
@@ -27,9 +42,10 @@ export function publishRefusal(
     );
   }
   if (!permissions.canPublish(topic)) {
-    return new ProtocolError("forbidden", `Your token does not allow publishing to "${topic}"`, {
-      id,
-    });
+    const message = permissions.publishHelp === undefined
+      ? `Your token does not allow publishing to "${topic}"`
+      : `This connection may not publish to "${topic}": ${permissions.publishHelp}`;
+    return new ProtocolError("forbidden", message, { id });
   }
   return undefined;
 }

@@ -4,10 +4,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TopicPatterns } from "./topic_patterns.ts";
+ *
  * const allowed = new TopicPatterns(["sessions", "tabs.*"]);
- * allowed.matches("tabs.17"); // true
- * allowed.matches("chat"); // false
+ * assert.equal(allowed.matches("tabs.17"), true);
+ * assert.equal(allowed.matches("chat"), false);
  * ```
  */
 export class TopicPatterns {
@@ -20,14 +22,14 @@ export class TopicPatterns {
    */
   constructor(patterns: unknown) {
     if (patterns === undefined) return;
-    if (!Array.isArray(patterns) || patterns.some((p) => typeof p !== "string")) {
+    if (!Array.isArray(patterns) || !patterns.every((p): p is string => typeof p === "string")) {
       throw new TypeError(
         `Topic patterns must be an array of strings such as ["sessions", "tabs.*"], got ${
           JSON.stringify(patterns)
         }`,
       );
     }
-    for (const p of patterns as string[]) {
+    for (const p of patterns) {
       if (p === "*") this.#all = true;
       else if (p.endsWith("*")) this.#prefixes.push(p.slice(0, -1));
       else this.#exact.add(p);

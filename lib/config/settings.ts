@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { MIN_CHUNK_BYTES } from "../protocol/chunking.ts";
+import { TrustedProxies } from "../http/client_address.ts";
 
 /** The server's settings, resolved. */
 export interface Settings {
@@ -50,8 +51,13 @@ export interface Settings {
   publishToken: string;
   jwtSecret: string;
   allowedOrigins: string;
+  adminToken: string;
+  trustedProxies: string;
+  handshakeTimeoutMs: number;
   redisUrl: string;
   redisPrefix: string;
+  redisConnectTimeoutMs: number;
+  redisCommandTimeoutMs: number;
   slowFanoutMs: number;
   shutdownTimeoutMs: number;
   statsIntervalMs: number;
@@ -413,6 +419,30 @@ export const SETTINGS: readonly SettingSpec[] = [
       "Comma-separated Origins allowed to open WebSockets (e.g. https://app.example.com); empty = any",
   },
   {
+    key: "adminToken",
+    flag: "admin-token",
+    kind: "string",
+    default: "",
+    doc:
+      "Bearer token for /stats and /metrics (also ?token=); with no auth configured they are open (a warning is logged)",
+  },
+  {
+    key: "trustedProxies",
+    flag: "trusted-proxies",
+    kind: "string",
+    default: "",
+    doc:
+      "Comma-separated proxy addresses or CIDRs (10.0.0.0/8, ::1) whose X-Forwarded-For names the client for per-address limits; empty = none",
+  },
+  {
+    key: "handshakeTimeoutMs",
+    flag: "handshake-timeout",
+    kind: "duration",
+    default: "10s",
+    doc: "A connection that has not sent a whole HTTP request (or upgrade) within this is closed",
+    min: 100,
+  },
+  {
     key: "redisUrl",
     flag: "redis-url",
     kind: "string",
@@ -426,6 +456,24 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "string",
     default: "floodgate",
     doc: "Prefix of Floodgate's Redis keys and channels (one per cluster)",
+  },
+  {
+    key: "redisConnectTimeoutMs",
+    flag: "redis-connect-timeout",
+    kind: "duration",
+    default: "10s",
+    doc:
+      "At startup, how long to keep retrying an unreachable Redis (a log line per attempt) before exiting 2",
+    min: 100,
+  },
+  {
+    key: "redisCommandTimeoutMs",
+    flag: "redis-command-timeout",
+    kind: "duration",
+    default: "2s",
+    doc:
+      "A Redis command unanswered this long fails (publish gets 503 unavailable) and /healthz turns degraded",
+    min: 10,
   },
   {
     key: "slowFanoutMs",
@@ -652,6 +700,12 @@ function checkCrossRules(s: Settings): void {
         `Invalid value "${s.redisUrl}" for --redis-url: expected redis://host:port or rediss://…`,
       );
     }
+  }
+  try {
+    TrustedProxies.parse(s.trustedProxies);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    fail(`Invalid value for --trusted-proxies: ${err.message}`);
   }
   for (const origin of s.allowedOrigins.split(",").map((o) => o.trim()).filter(Boolean)) {
     let ok = false;

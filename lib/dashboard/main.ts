@@ -204,7 +204,11 @@ function start(): DashboardHandle {
   async function pollStats(): Promise<void> {
     if (document.visibilityState === "hidden") return;
     try {
-      const res = await fetch(new URL("stats", location.href));
+      // /stats is behind --admin-token (or a JWT with admin: true): the page's ?token= goes along.
+      const url = new URL("stats", location.href);
+      if (token !== undefined) url.searchParams.set("token", token);
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`GET /stats answered ${res.status}`);
       const body = await res.json() as { clients: StatsClient[] };
       clients.setClients(body.clients);
       const topics = [...new Set(body.clients.flatMap((c) => c.topics))]

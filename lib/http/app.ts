@@ -60,7 +60,7 @@ export interface AppOptions {
   clientAddressOf?: ClientAddressOf;
   /**
    * Guards `/stats` and `/metrics`: answers a request that may not read them,
-   * undefined lets it through. @default open to everyone
+   * undefined lets it through. @default the authenticator's admin check
    */
   admin?: (c: Context) => Promise<Response | undefined>;
 }
@@ -96,7 +96,15 @@ export function createApp(options: AppOptions): Hono {
     );
   };
   const remote = (c: Context) => remoteOf(c, options.clientAddressOf);
-  const open = () => Promise.resolve(undefined);
+  const adminCheck = async (c: Context): Promise<Response | undefined> => {
+    try {
+      await authenticator.admin(c.req.header("authorization"), c.req.query("token"));
+      return undefined;
+    } catch (err) {
+      if (err instanceof AuthError) return refuse(c, err);
+      throw err;
+    }
+  };
   const app = new Hono();
 
   app.onError((err, c) => {
@@ -167,7 +175,14 @@ export function createApp(options: AppOptions): Hono {
 
   if (options.web) mountWebRoutes(app, options.web);
 
-  mountStatusRoutes(app, { hub, bus, upgrader, memory, metrics, admin: options.admin ?? open });
+  mountStatusRoutes(app, {
+    hub,
+    bus,
+    upgrader,
+    memory,
+    metrics,
+    admin: options.admin ?? adminCheck,
+  });
   mountSocketRoute(app, {
     hub,
     upgrader,

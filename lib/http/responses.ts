@@ -36,6 +36,12 @@ export const STATUS_OF: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
  */
 export type ClientAddressOf = (peer: string, forwardedFor: string | undefined) => string;
 
+/** Where the server's bindings (Hono's `c.env`) say the peer is. */
+interface PeerBindings {
+  remoteAddr?: { hostname?: string; port?: number };
+  incoming?: { socket?: { remoteAddress?: string; remotePort?: number } };
+}
+
 /** Who sent a request: `host` keys per-address limits, `text` goes in logs and `/stats`. */
 export interface Remote {
   readonly host: string;
@@ -44,8 +50,11 @@ export interface Remote {
 
 /** The request's client: the peer address, or the one a trusted proxy forwarded. */
 export function remoteOf(c: Context, clientAddressOf?: ClientAddressOf): Remote {
-  const addr = (c.env as { remoteAddr?: { hostname?: string; port?: number } } | undefined)
-    ?.remoteAddr;
+  // Deno.serve and the ws engine's upgrades give `remoteAddr`; node:http requests their socket.
+  const env = c.env as PeerBindings | undefined;
+  const socket = env?.incoming?.socket;
+  const addr = env?.remoteAddr ??
+    (socket ? { hostname: socket.remoteAddress, port: socket.remotePort } : undefined);
   if (!addr?.hostname) return { host: "unknown", text: "unknown" };
   const peer = addr.hostname;
   const host = clientAddressOf ? clientAddressOf(peer, c.req.header("x-forwarded-for")) : peer;

@@ -101,3 +101,29 @@ Deno.test("attack: publishes once shutdown began get 503 and take no seq; those 
     assert.equal((await honest.closed).code, 1001);
   });
 });
+
+Deno.test("attack: behind --trusted-proxies each forwarded client has its own per-address limits", async () => {
+  const burst = (server: FloodgateServer, forwardedFor: string) =>
+    Promise.all(Array.from({ length: 10 }, async (_, i) => {
+      const res = await fetch(`${server.url}/publish`, {
+        method: "POST",
+        headers: { "x-forwarded-for": forwardedFor },
+        body: JSON.stringify({ topic: "spam", data: i }),
+      });
+      await res.body?.cancel();
+      return res.status;
+    }));
+  // --publish-rate 5: bursts of 10 per address.
+  await underAttack({ publishRate: 5, trustedProxies: "127.0.0.1" }, async (server) => {
+    assert.deepEqual(await burst(server, "1.1.1.1"), Array(10).fill(202));
+    assert.deepEqual(await burst(server, "9.9.9.9, 2.2.2.2"), Array(10).fill(202));
+    assert.ok((await burst(server, "1.1.1.1")).includes(429), "1.1.1.1 spent its own burst");
+  });
+  await underAttack({ publishRate: 5 }, async (server) => {
+    // The honest "before" publish took one token of the peer's 10: the header is ignored.
+    const statuses = await burst(server, "1.1.1.1");
+    assert.equal(statuses.filter((s) => s === 202).length, 9, `${statuses}`);
+    assert.equal(statuses.filter((s) => s === 429).length, 1, `${statuses}`);
+    await new Promise((r) => setTimeout(r, 250)); // one token back for the honest publish
+  });
+});

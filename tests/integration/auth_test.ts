@@ -54,7 +54,7 @@ Deno.test("POST /publish with a JWT publishes only to the topics its publish cla
 });
 
 Deno.test("WebSocket with --jwt-secret: no token, a bad token and an expired one are closed with 4001/4010", async () => {
-  await withServer({ jwtSecret: TEST_SECRET }, async (server) => {
+  await withServer({ jwtSecret: TEST_SECRET, adminToken: "admin-token" }, async (server) => {
     const none = await closeOf(wsUrl(server));
     assert.equal(none.code, 4001);
     assert.match(none.reason, /token is required/);
@@ -73,7 +73,9 @@ Deno.test("WebSocket with --jwt-secret: no token, a bad token and an expired one
     );
     assert.equal(expired.code, 4010);
     assert.match(expired.reason, /expired/);
-    const stats = await (await fetch(`${server.url}/stats`)).json();
+    const stats = await (await fetch(`${server.url}/stats`, {
+      headers: { authorization: "Bearer admin-token" },
+    })).json();
     assert.equal(stats.server.clients, 0);
     assert.equal(stats.server.counters.rejections.unauthorized, 3);
     assert.equal(stats.server.counters.rejections.token_expired, 1);
@@ -178,4 +180,51 @@ Deno.test("GET /topics/:topic/state needs a token allowing the topic when --jwt-
       await viaQuery.body?.cancel();
     },
   );
+});
+
+Deno.test("/stats and /metrics need --admin-token (or a JWT with admin: true) once auth is configured", async () => {
+  await withServer({ jwtSecret: TEST_SECRET, adminToken: "admin-token" }, async (server) => {
+    for (const path of ["/stats", "/metrics"]) {
+      const anonymous = await fetch(`${server.url}${path}`);
+      assert.equal(anonymous.status, 401, path);
+      assert.match((await anonymous.json()).error.message, /admin/i);
+      const admin = await fetch(`${server.url}${path}?token=admin-token`);
+      assert.equal(admin.status, 200, path);
+      await admin.body?.cancel();
+      const jwt = await signToken({ admin: true }, 3600);
+      const byJwt = await fetch(`${server.url}${path}`, {
+        headers: { authorization: `Bearer ${jwt}` },
+      });
+      assert.equal(byJwt.status, 200, path);
+      await byJwt.body?.cancel();
+      const subscriber = await signToken({ subscribe: ["*"] }, 3600);
+      const notAdmin = await fetch(`${server.url}${path}`, {
+        headers: { authorization: `Bearer ${subscriber}` },
+      });
+      assert.equal(notAdmin.status, 403, path);
+      await notAdmin.body?.cancel();
+    }
+    const health = await fetch(`${server.url}/healthz`);
+    assert.equal(health.status, 200, "/healthz stays open for load balancers");
+    await health.body?.cancel();
+  });
+});
+
+Deno.test("with only --publish-token, an anonymous WebSocket subscribes but may not publish; the token publishes", async () => {
+  await withServer({ publishToken: "pub-secret" }, async (server) => {
+    const anonymous = await TestClient.connect(wsUrl(server, "?topics=t"));
+    anonymous.send({ type: "publish", topic: "t", data: 1, id: 1 });
+    await anonymous.waitFor(() => anonymous.ofType("error").length === 1, 5000, "the refusal");
+    const refusal = anonymous.ofType("error")[0] as { code: string; id?: number };
+    assert.equal(refusal.code, "forbidden");
+    assert.equal(refusal.id, 1);
+    assert.equal(anonymous.ofType("ack").length, 0);
+    const publisher = await TestClient.connect(wsUrl(server, "?token=pub-secret"));
+    publisher.send({ type: "publish", topic: "t", data: 2, id: 2 });
+    await publisher.waitFor(() => publisher.ofType("ack").length === 1, 5000, "the ack");
+    await anonymous.waitFor(() => anonymous.messages("t").length === 1, 5000, "the message");
+    assert.deepEqual(anonymous.messages("t").map((m) => m.data), [2]);
+    anonymous.close();
+    publisher.close();
+  });
 });
