@@ -8,6 +8,7 @@
  * @module
  */
 import type { TopicSnapshot } from "../bus/bus.ts";
+import { withJsonField } from "../protocol/encode.ts";
 
 /** A topic's `snapshot` frame as UTF-8 JSON, and where its state sits in it. */
 export interface SnapshotBytes {
@@ -27,15 +28,9 @@ export function snapshotBytes(
   seq: number,
   state: Record<string, unknown>,
 ): SnapshotBytes {
-  const head = utf8.encode(
-    `${JSON.stringify({ type: "snapshot", topic, seq }).slice(0, -1)},"state":`,
-  );
   const body = utf8.encode(JSON.stringify(state));
-  const frame = new Uint8Array(head.length + body.length + 1);
-  frame.set(head);
-  frame.set(body, head.length);
-  frame[frame.length - 1] = 0x7d; // }
-  return { topic, seq, frame, stateStart: head.length };
+  const frame = withJsonField({ type: "snapshot", topic, seq }, "state", body);
+  return { topic, seq, frame, stateStart: frame.length - body.length - 1 };
 }
 
 /**

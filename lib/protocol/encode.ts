@@ -73,21 +73,32 @@ export function encodeMessageBytes(
   m: Omit<MessageFields, "data">,
   dataJson: Uint8Array | undefined,
 ): Uint8Array {
-  const head = JSON.stringify({
-    type: "message",
-    topic: m.topic,
-    seq: m.seq,
-    key: m.key,
-    ts: m.ts,
-    op: m.op,
-  });
-  if (dataJson === undefined || m.op === "delete") return utf8.encode(head);
-  // The head without its closing brace, then `,"data":`, the data and the brace.
-  const prefix = `${head.slice(0, -1)},"data":`;
-  const out = new Uint8Array(utf8Length(prefix) + dataJson.length + 1);
+  const head = messageObject({ ...m, data: undefined });
+  if (dataJson === undefined || m.op === "delete") return utf8.encode(JSON.stringify(head));
+  return withJsonField(head, "data", dataJson);
+}
+
+/**
+ * The UTF-8 JSON of `head` with one more field, `field`, whose value is
+ * already-encoded JSON (`json`), written last: how frames are built around a
+ * payload encoded once. The value starts `json.length + 1` bytes before the end.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withJsonField } from "./encode.ts";
+ * const out = withJsonField({ type: "snapshot" }, "state", new TextEncoder().encode('{"k":1}'));
+ * assert.equal(new TextDecoder().decode(out), '{"type":"snapshot","state":{"k":1}}');
+ * ```
+ */
+export function withJsonField(head: object, field: string, json: Uint8Array): Uint8Array {
+  // The head without its closing brace, then `,"<field>":`, the value and the brace.
+  const open = JSON.stringify(head).slice(0, -1);
+  const prefix = `${open}${open.length > 1 ? "," : ""}${JSON.stringify(field)}:`;
+  const out = new Uint8Array(utf8Length(prefix) + json.length + 1);
   const { written } = utf8.encodeInto(prefix, out);
-  out.set(dataJson, written);
-  out[written + dataJson.length] = 0x7d; // }
+  out.set(json, written);
+  out[written + json.length] = 0x7d; // }
   return out;
 }
 
