@@ -7,6 +7,7 @@
  */
 import { helpText, loadSettings, type Settings } from "./lib/config/settings.ts";
 import { startServer } from "./lib/server.ts";
+import { BusUnavailableError } from "./lib/bus/bus.ts";
 
 if (import.meta.main) {
   let loaded;
@@ -44,6 +45,8 @@ if (import.meta.main) {
 /** What went wrong at startup, saying which setting to change. */
 function startupError(err: unknown, settings: Settings): string {
   const message = err instanceof Error ? err.message : String(err);
+  // Redis unreachable within --redis-connect-timeout: the bus's message says so already.
+  if (err instanceof BusUnavailableError) return message;
   if (err instanceof Deno.errors.AddrInUse || /EADDRINUSE|address already in use/i.test(message)) {
     return `port ${settings.port} is in use (--port); pick another or stop what holds it`;
   }

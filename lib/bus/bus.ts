@@ -5,7 +5,11 @@
  * ## Delivery rules
  * Every implementation guarantees:
  * 1. **One seq order per topic.** `publish` gives each message the next seq of
- *    its topic (1, 2, 3, …, per epoch), once, cluster-wide.
+ *    its topic (1, 2, 3, …, per epoch), once, cluster-wide. A batch is
+ *    published whole or refused whole, and refused before any of its seqs is
+ *    taken: limits (`maxTopics`, `maxKeysPerTopic`, counting what the batch
+ *    itself creates) are checked and patches merged first, so a seq taken is
+ *    a seq delivered.
  * 2. **In order, once.** The handler set with `onMessage` receives every message
  *    of every watched topic exactly once, in seq order per topic.
  * 3. **No silent loss.** When the bus cannot deliver some seqs of a watched topic
@@ -67,9 +71,18 @@ export interface TopicSnapshot {
 
 /** A run of retained messages of one topic (rule 6). */
 export interface HistoryPage {
-  /** Messages with seq > the requested `afterSeq`, in seq order, at most `limit`. */
+  /**
+   * Messages with seq > the requested `afterSeq`, in seq order, at most
+   * `limit`, without holes: should a seq ever be missing from the history,
+   * the page ends before it.
+   */
   envelopes: Envelope[];
-  /** The oldest seq still retained; 0 when nothing is. Seqs below it are gone. */
+  /**
+   * The oldest seq still retained; 0 when nothing is. Seqs below it are gone.
+   * Should seqs right after `afterSeq` be missing (a hole, not trimmed), it is
+   * the first seq after them (`lastSeq + 1` when none follows), so readers
+   * report them as a gap like trimmed ones.
+   */
   firstSeq: number;
   /** The topic's last seq when the page was read. */
   lastSeq: number;
@@ -109,7 +122,15 @@ export interface Bus {
    * history was lost, e.g. Redis restarted empty): seqs start again.
    */
   onEpochChange(handler: (epoch: string) => void): void;
-  /** Gives each request its seq and delivers it; resolves with the envelopes in order. */
+  /**
+   * Gives each request its seq and delivers it; resolves with the envelopes in
+   * order. Refuses the whole batch, before any seq is taken, when one request
+   * cannot be published.
+   *
+   * @throws {ProtocolError} `limit_reached` (past `--max-topics` or
+   * `--max-keys-per-topic`), `invalid_frame` (a patch that cannot be applied).
+   * @throws {BusUnavailableError} when the bus cannot be reached or does not answer in time.
+   */
   publish(requests: readonly PublishRequest[]): Promise<Envelope[]>;
   /** Sets the handler of delivered messages (rule 2). */
   onMessage(handler: (envelope: Envelope) => void): void;

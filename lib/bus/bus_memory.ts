@@ -1,4 +1,3 @@
-import { applyMergePatch } from "../protocol/merge_patch.ts";
 import { ProtocolError } from "../protocol/protocol_error.ts";
 import type { GapRange } from "../queue/gap_range.ts";
 import type {
@@ -11,11 +10,21 @@ import type {
   TopicSnapshot,
 } from "./bus.ts";
 import { HistoryBuffer, type HistoryLimits } from "./history_buffer.ts";
+import { contiguousPage } from "./history_page.ts";
+import { mergeForPublish } from "./merge_state.ts";
 
 /** A key's merged value, and its approximate encoded size for the memory ledger. */
 interface StateEntry {
   value: unknown;
   bytes: number;
+}
+
+/** One request of a batch, checked, encoded and merged: nothing can refuse it any more. */
+interface Step {
+  req: PublishRequest;
+  json: Uint8Array | undefined;
+  /** The key's new state; undefined when the request deletes it (or has no key). */
+  entry: StateEntry | undefined;
 }
 
 interface TopicRecord {
@@ -31,12 +40,15 @@ export interface MemoryBusOptions {
   /** Per-topic history retention. */
   history?: Partial<HistoryLimits>;
   /**
-   * Most topics held; publishing to one more is refused with `limit_reached`.
+   * Most topics held; a publish (a whole batch) that would create more is
+   * refused with `limit_reached`.
    * @default {100000}
    */
   maxTopics?: number;
   /**
-   * Most keys in one topic's state; a publish with one more key is refused.
+   * Most keys in one topic's state; a publish (a whole batch) that would
+   * create more is refused with `limit_reached`. Deletes in the same batch do
+   * not make room for it (counted conservatively).
    * @default {100000}
    */
   maxKeysPerTopic?: number;
@@ -91,31 +103,33 @@ export class MemoryBus implements Bus {
   }
 
   /**
-   * @throws {ProtocolError} `limit_reached` when a request would create a topic
-   * past `maxTopics` or a key past `maxKeysPerTopic`; nothing of the batch is
-   * published then.
+   * Takes the seqs and delivers, or refuses the whole batch before any seq is
+   * taken: every request is checked against the limits (counting the topics
+   * and keys the batch itself creates), encoded and merged first.
+   *
+   * @throws {ProtocolError} `limit_reached` when the batch would create topics
+   * past `maxTopics` or keys past `maxKeysPerTopic`; `invalid_frame` when a
+   * patch cannot be applied. Nothing of the batch is published then.
    */
   publish(requests: readonly PublishRequest[]): Promise<Envelope[]> {
-    this.#checkLimits(requests);
+    let steps: Step[];
+    try {
+      this.#checkLimits(requests);
+      steps = this.#plan(requests);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const out: Envelope[] = [];
-    for (const req of requests) {
+    for (const { req, json, entry } of steps) {
       const record = this.#record(req.topic);
-      const text: string | undefined = JSON.stringify(req.data);
-      const json = text === undefined ? undefined : this.#encoder.encode(text);
-      const env: Envelope = json === undefined
-        ? { ...req, seq: ++record.seq }
-        : { ...req, seq: ++record.seq, json };
-      const bytes = json?.length ?? 4;
+      const seq = ++record.seq;
+      const env: Envelope = json === undefined ? { ...req, seq } : { ...req, seq, json };
       if (req.key !== undefined) {
         const state = record.state ??= new Map();
         const old = state.get(req.key);
         if (old !== undefined) this.#stateBytes -= old.bytes;
-        if (req.op === "delete") state.delete(req.key);
+        if (entry === undefined) state.delete(req.key);
         else {
-          // A patch's merged size is not measured (that would re-encode the value): old + patch.
-          const entry = req.op === "patch"
-            ? { value: applyMergePatch(old?.value, req.data), bytes: (old?.bytes ?? 0) + bytes }
-            : { value: req.data, bytes };
           state.set(req.key, entry);
           this.#stateBytes += entry.bytes;
         }
@@ -125,6 +139,31 @@ export class MemoryBus implements Bus {
       if (this.#watched.has(req.topic)) this.#handler(env);
     }
     return Promise.resolve(out);
+  }
+
+  /** Encodes each request and merges its patch, following earlier requests of the batch. */
+  #plan(requests: readonly PublishRequest[]): Step[] {
+    const batch = new Map<string, Map<string, StateEntry | undefined>>();
+    return requests.map((req) => {
+      const text: string | undefined = JSON.stringify(req.data);
+      const json = text === undefined ? undefined : this.#encoder.encode(text);
+      if (req.key === undefined) return { req, json, entry: undefined };
+      let keys = batch.get(req.topic);
+      if (keys === undefined) batch.set(req.topic, keys = new Map());
+      let entry: StateEntry | undefined;
+      if (req.op !== "delete") {
+        const bytes = json?.length ?? 4;
+        if (req.op === "patch") {
+          const old = keys.has(req.key)
+            ? keys.get(req.key)
+            : this.#topics.get(req.topic)?.state?.get(req.key);
+          // A patch's merged size is not measured (that would re-encode the value): old + patch.
+          entry = { value: mergeForPublish(req, old?.value), bytes: (old?.bytes ?? 0) + bytes };
+        } else entry = { value: req.data, bytes };
+      }
+      keys.set(req.key, entry);
+      return { req, json, entry };
+    });
   }
 
   onMessage(handler: (envelope: Envelope) => void): void {
@@ -162,11 +201,11 @@ export class MemoryBus implements Bus {
     const record = this.#topics.get(topic);
     if (!record) return Promise.resolve({ envelopes: [], firstSeq: 0, lastSeq: 0 });
     record.history.trim(Date.now());
-    return Promise.resolve({
+    return Promise.resolve(contiguousPage(afterSeq, {
       envelopes: record.history.after(afterSeq, limit),
       firstSeq: record.history.firstSeq,
       lastSeq: record.seq,
-    });
+    }));
   }
 
   health(): BusHealth {
@@ -199,30 +238,29 @@ export class MemoryBus implements Bus {
     return record;
   }
 
+  /** Counts the topics and keys the batch creates, its own earlier requests included. */
   #checkLimits(requests: readonly PublishRequest[]): void {
-    let newTopics = 0;
-    const seen = new Set<string>();
+    const newTopics = new Set<string>();
+    const newKeys = new Map<string, Set<string>>();
     for (const req of requests) {
       const record = this.#topics.get(req.topic);
-      if (!record && !seen.has(req.topic)) {
-        seen.add(req.topic);
-        newTopics++;
-      }
-      if (
-        req.key !== undefined && req.op !== "delete" && record?.state &&
-        record.state.size >= this.#maxKeys &&
-        !record.state.has(req.key)
-      ) {
+      if (!record) newTopics.add(req.topic);
+      if (req.key === undefined || req.op === "delete" || record?.state?.has(req.key)) continue;
+      let added = newKeys.get(req.topic);
+      if (added === undefined) newKeys.set(req.topic, added = new Set());
+      added.add(req.key);
+      const held = record?.state?.size ?? 0;
+      if (held + added.size > this.#maxKeys) {
         throw new ProtocolError(
           "limit_reached",
-          `Topic "${req.topic}" already holds ${this.#maxKeys} keys (--max-keys-per-topic); reuse or delete keys`,
+          `Nothing was published: it would take topic "${req.topic}" past ${this.#maxKeys} keys (--max-keys-per-topic): it holds ${held} and the publish adds at least ${added.size}; reuse or delete keys`,
         );
       }
     }
-    if (this.#topics.size + newTopics > this.#maxTopics) {
+    if (this.#topics.size + newTopics.size > this.#maxTopics) {
       throw new ProtocolError(
         "limit_reached",
-        `The server already holds ${this.#maxTopics} topics (--max-topics); publish to an existing topic`,
+        `Nothing was published: the server holds ${this.#topics.size} topics and this publish creates ${newTopics.size}; the limit is ${this.#maxTopics} (--max-topics); publish to an existing topic`,
       );
     }
   }

@@ -13,54 +13,70 @@
  * - the epoch lives in Redis; when Redis comes back without it (or with seqs
  *   lower than already delivered: its data was lost), a new epoch begins.
  *
- * While Redis is unreachable, publishes fail fast with
- * {@linkcode BusUnavailableError} and connected clients keep being served;
- * reconnection uses exponential backoff.
+ * A batch is published by one script (`redis_publish.ts`): entirely or not at
+ * all, limits counted for the whole batch, patches merged before any seq is
+ * taken.
+ *
+ * Faults (`redis_connection.ts`): at startup, Redis is retried for
+ * `connectTimeoutMs`, then {@linkcode RedisBus.connect} fails and the server
+ * exits; while Redis is unreachable, publishes fail fast with
+ * {@linkcode BusUnavailableError} and connected clients keep being served
+ * (reconnection uses exponential backoff); while it is hung, commands fail
+ * after `commandTimeoutMs`, at most `maxPendingPublishes` wait on it, and
+ * `health()` reports not ok until it answers again.
  *
  * @module
  */
-import { createClient } from "redis";
-import type { Logger } from "../log/logger.ts";
-import { ProtocolError } from "../protocol/protocol_error.ts";
-import { applyMergePatch } from "../protocol/merge_patch.ts";
 import type { GapRange } from "../queue/gap_range.ts";
-import {
-  type Bus,
-  type BusHealth,
-  type BusHeld,
-  BusUnavailableError,
-  type Envelope,
-  type HistoryPage,
-  type PublishRequest,
-  type TopicSnapshot,
+import type {
+  Bus,
+  BusHealth,
+  BusHeld,
+  Envelope,
+  HistoryPage,
+  PublishRequest,
+  TopicSnapshot,
 } from "./bus.ts";
 import { DEFAULT_HISTORY } from "./bus_memory.ts";
 import type { HistoryLimits } from "./history_buffer.ts";
-import { HISTORY_SCRIPT, PUBLISH_SCRIPT, SNAPSHOT_SCRIPT } from "./redis_scripts.ts";
+import { contiguousPage } from "./history_page.ts";
+import { RedisConnection, type RedisConnectionOptions } from "./redis_connection.ts";
+import { RedisPublisher } from "./redis_publish.ts";
+import { HISTORY_SCRIPT, SNAPSHOT_SCRIPT, topicChannel, topicKeys } from "./redis_scripts.ts";
 import { TopicFeed } from "./topic_feed.ts";
 
-type RedisClient = ReturnType<typeof createClient>;
-
-/** Options of {@linkcode RedisBus.connect}. */
-export interface RedisBusOptions {
-  /** `redis://host:port/db`. */
-  url: string;
-  logger: Logger;
+/**
+ * Options of {@linkcode RedisBus.connect}: those of the connection
+ * (`url`, `logger`, `connectTimeoutMs` 10000, `commandTimeoutMs` 2000,
+ * `maxReconnectDelayMs` 5000) and these.
+ */
+export interface RedisBusOptions extends RedisConnectionOptions {
   /** Prefix of every key and channel. @default {"floodgate"} */
   prefix?: string;
   /** History retention per topic; the byte limit does not apply to Redis. */
   history?: Partial<HistoryLimits>;
-  /** @default {100000} */
+  /**
+   * Most topics; a publish (a whole batch) that would create more is refused
+   * with `limit_reached`.
+   * @default {100000}
+   */
   maxTopics?: number;
-  /** @default {100000} */
+  /**
+   * Most keys per topic; a publish (a whole batch) that would create more is
+   * refused with `limit_reached` (deletes in the batch do not make room).
+   * @default {100000}
+   */
   maxKeysPerTopic?: number;
-  /** Longest wait between reconnection attempts. @default {5000} */
-  maxReconnectDelayMs?: number;
+  /**
+   * Most publishes waiting on Redis at once; more are refused at once with
+   * {@linkcode BusUnavailableError}, so a hung Redis cannot fill memory.
+   * @default {1000}
+   */
+  maxPendingPublishes?: number;
 }
 
 /** Counters of the Redis bus, for `/metrics`. */
 export interface RedisBusStats {
-  reconnects: number;
   recovered: number;
   gapped: number;
   epochChanges: number;
@@ -71,68 +87,61 @@ type Entry = [string, string[]];
 /** See the module docs. */
 export class RedisBus implements Bus {
   readonly name = "redis";
-  readonly stats: RedisBusStats = { reconnects: 0, recovered: 0, gapped: 0, epochChanges: 0 };
-  readonly #cmd: RedisClient;
-  readonly #sub: RedisClient;
-  readonly #log: Logger;
+  readonly stats: RedisBusStats = { recovered: 0, gapped: 0, epochChanges: 0 };
+  readonly #conn: RedisConnection;
+  readonly #publisher: RedisPublisher;
+  readonly #log: RedisBusOptions["logger"];
   readonly #prefix: string;
   readonly #history: HistoryLimits;
-  readonly #maxTopics: number;
-  readonly #maxKeys: number;
   readonly #feeds = new Map<string, TopicFeed>();
   /** Topics whose channel is subscribed. */
   readonly #subscribed = new Set<string>();
-  readonly #shas = new Map<string, string>();
   #epoch = "";
   #onMessage: (env: Envelope) => void = () => {};
   #onGap: (gap: GapRange) => void = () => {};
   #onEpochChange: (epoch: string) => void = () => {};
-  #downSince: number | undefined;
+  #resyncing: Promise<void> | undefined;
   #closed = false;
 
-  private constructor(cmd: RedisClient, sub: RedisClient, options: RedisBusOptions) {
-    this.#cmd = cmd;
-    this.#sub = sub;
+  private constructor(conn: RedisConnection, options: RedisBusOptions) {
+    this.#conn = conn;
     this.#log = options.logger;
     this.#prefix = options.prefix ?? "floodgate";
     this.#history = { ...DEFAULT_HISTORY, ...options.history };
-    this.#maxTopics = options.maxTopics ?? 100_000;
-    this.#maxKeys = options.maxKeysPerTopic ?? 100_000;
+    this.#publisher = new RedisPublisher(conn, {
+      prefix: this.#prefix,
+      logger: options.logger,
+      history: this.#history,
+      maxTopics: options.maxTopics ?? 100_000,
+      maxKeysPerTopic: options.maxKeysPerTopic ?? 100_000,
+      maxPendingPublishes: options.maxPendingPublishes,
+    });
   }
 
   /**
    * Connects (two connections: commands and pub/sub) and joins or starts the
-   * epoch.
+   * epoch. While Redis cannot be reached it retries, logging a
+   * `bus.redis_connect_retry` warning per attempt, for `connectTimeoutMs`
+   * (10 s by default); then it gives up, so that the server exits (status 2,
+   * one line) rather than run without listening, and whatever supervises it
+   * restarts it and shows why.
    *
-   * @throws {BusUnavailableError} when Redis cannot be reached at start.
+   * @throws {BusUnavailableError} "Redis at <url> could not be reached within N s (…)".
    */
   static async connect(options: RedisBusOptions): Promise<RedisBus> {
-    const maxDelay = options.maxReconnectDelayMs ?? 5000;
-    const cmd: RedisClient = createClient({
-      url: options.url,
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: 2000,
-        reconnectStrategy: (retries: number) =>
-          Math.min(maxDelay, 50 * 2 ** Math.min(retries, 10)) * (0.5 + Math.random() / 2),
+    const ref: { bus?: RedisBus } = {};
+    const conn = await RedisConnection.open(options, {
+      recovered: () => {
+        if (ref.bus) ref.bus.#recovered();
       },
     });
-    const sub = cmd.duplicate();
-    const bus = new RedisBus(cmd, sub, options);
-    for (const [client, role] of [[cmd, "commands"], [sub, "pubsub"]] as const) {
-      client.on("error", (err: Error) => bus.#down(role, err));
-      client.on("ready", () => bus.#up(role));
-    }
+    const bus = ref.bus = new RedisBus(conn, options);
     try {
-      await cmd.connect();
-      await sub.connect();
+      bus.#epoch = await conn.timed(bus.#joinEpoch());
     } catch (err) {
-      for (const c of [cmd, sub]) if (c.isOpen) c.destroy();
-      throw new BusUnavailableError(
-        `Cannot reach Redis at ${options.url}: ${(err as Error).message}`,
-      );
+      await conn.close();
+      throw err;
     }
-    bus.#epoch = await bus.#joinEpoch();
     return bus;
   }
 
@@ -152,77 +161,28 @@ export class RedisBus implements Bus {
     this.#onEpochChange = handler;
   }
 
-  async publish(requests: readonly PublishRequest[]): Promise<Envelope[]> {
-    const cutoff = Date.now() - this.#history.maxAgeMs;
-    let seqs: number[];
-    if (requests.some((req) => req.op === "patch")) {
-      // A patch may have to merge again; one at a time keeps the batch's order.
-      seqs = [];
-      for (const req of requests) seqs.push(await this.#publishOne(req, cutoff));
-    } else {
-      seqs = await Promise.all(requests.map((req) => this.#publishOne(req, cutoff)));
-    }
-    return requests.map((req, i) => ({ ...req, seq: seqs[i] }));
-  }
-
   /**
-   * Runs the publish script for one request. A patch is merged here
-   * (`applyMergePatch`) from the key's current value; the script applies it
-   * only if that value is still current, else this merges again.
+   * Publishes the batch atomically (see `redis_publish.ts`).
+   *
+   * @throws {BusUnavailableError} when Redis is unreachable, does not answer
+   * within `commandTimeoutMs`, or `maxPendingPublishes` already wait on it.
+   * @throws {ProtocolError} `limit_reached` past `maxTopics` or
+   * `maxKeysPerTopic` (the whole batch counted), `invalid_frame` for a patch
+   * that cannot be applied. Nothing of the batch is published then.
    */
-  async #publishOne(req: PublishRequest, cutoff: number): Promise<number> {
-    const keys = this.#keys(req.topic, true);
-    const env = JSON.stringify({
-      topic: req.topic,
-      key: req.key,
-      ts: req.ts,
-      op: req.op,
-      data: req.op === "delete" ? undefined : req.data,
-    });
-    for (let attempt = 1;; attempt++) {
-      let value = req.key === undefined ? "" : JSON.stringify(req.data) ?? "null";
-      let from = "";
-      if (req.op === "patch" && req.key !== undefined) {
-        from = await this.#cmd.hGet(keys[1], req.key) ?? "";
-        value = JSON.stringify(
-          applyMergePatch(from === "" ? undefined : JSON.parse(from), req.data),
-        );
-      }
-      try {
-        return Number(
-          await this.#eval(PUBLISH_SCRIPT, keys, [
-            req.topic,
-            env,
-            req.key ?? "",
-            value,
-            String(this.#history.maxMessages),
-            String(cutoff),
-            String(req.ts),
-            String(this.#maxTopics),
-            String(this.#maxKeys),
-            this.#channel(req.topic),
-            req.op ?? "",
-            from,
-          ]),
-        );
-      } catch (err) {
-        if (!String((err as Error).message).includes("conflict:") || attempt >= 50) throw err;
-      }
-    }
+  async publish(requests: readonly PublishRequest[]): Promise<Envelope[]> {
+    const seqs = await this.#publisher.publish(requests);
+    return requests.map((req, i) => ({ ...req, seq: seqs[i] }));
   }
 
   async watch(topic: string): Promise<void> {
     if (this.#feeds.has(topic)) return;
     const feed = this.#newFeed(topic);
     try {
-      await this.#sub.subscribe(
-        this.#channel(topic),
-        (message: string) => this.#received(topic, message),
-      );
-      this.#subscribed.add(topic);
+      await this.#subscribe(topic);
       feed.start(await this.#seq(topic));
     } catch (err) {
-      // Redis is down: subscribing and starting happen when the connection is back.
+      // Redis is down or hung: subscribing and starting happen once it is back.
       this.#log.warn("bus.watch_deferred", { topic, error: err });
     }
   }
@@ -233,18 +193,15 @@ export class RedisBus implements Bus {
     feed.stop();
     this.#feeds.delete(topic);
     this.#subscribed.delete(topic);
-    this.#sub.unsubscribe(this.#channel(topic)).catch(() => {});
+    this.#conn.sub.unsubscribe(topicChannel(this.#prefix, topic)).catch(() => {});
   }
 
   async snapshot(topic: string): Promise<TopicSnapshot> {
-    const [seq, flat] = await this.#eval(
-      SNAPSHOT_SCRIPT,
-      this.#keys(topic, false).slice(0, 2),
-      [],
-    ) as [
-      string,
-      string[],
-    ];
+    const keys = topicKeys(this.#prefix, topic);
+    const reply = await this.#conn.timed(
+      this.#conn.eval(SNAPSHOT_SCRIPT, [keys.seq, keys.state], []),
+    );
+    const [seq, flat] = reply as [string, string[]];
     if (flat.length === 0) return { seq: Number(seq), state: undefined };
     const state: Record<string, unknown> = {};
     for (let i = 0; i < flat.length; i += 2) state[flat[i]] = JSON.parse(flat[i + 1]);
@@ -252,18 +209,11 @@ export class RedisBus implements Bus {
   }
 
   async history(topic: string, afterSeq: number, limit: number): Promise<HistoryPage> {
-    const page = await this.#range(topic, afterSeq + 1, "+", limit);
-    return { envelopes: page.envelopes, firstSeq: page.firstSeq, lastSeq: page.lastSeq };
+    return contiguousPage(afterSeq, await this.#range(topic, afterSeq + 1, "+", limit));
   }
 
   health(): BusHealth {
-    if (this.#downSince === undefined) return { ok: true };
-    return {
-      ok: false,
-      detail: `Redis unreachable for ${
-        Math.round((Date.now() - this.#downSince) / 1000)
-      } s; reconnecting`,
-    };
+    return this.#conn.health();
   }
 
   /** History and keyed state live in Redis: this process holds none of them. */
@@ -272,15 +222,28 @@ export class RedisBus implements Bus {
   }
 
   counters(): Record<string, number> {
-    return { ...this.stats, watchedTopics: this.#feeds.size };
+    return {
+      ...this.stats,
+      ...this.#conn.stats,
+      ...this.#publisher.stats,
+      pendingPublishes: this.#publisher.pending,
+      watchedTopics: this.#feeds.size,
+    };
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     for (const feed of this.#feeds.values()) feed.stop();
     this.#feeds.clear();
-    await Promise.allSettled([this.#sub, this.#cmd].map((c) => c.isOpen ? c.quit() : undefined));
-    for (const c of [this.#sub, this.#cmd]) if (c.isOpen) c.destroy();
+    await this.#conn.close();
+  }
+
+  async #subscribe(topic: string): Promise<void> {
+    await this.#conn.sub.subscribe(
+      topicChannel(this.#prefix, topic),
+      (message: string) => this.#received(topic, message),
+    );
+    this.#subscribed.add(topic);
   }
 
   #received(topic: string, message: string): void {
@@ -311,11 +274,16 @@ export class RedisBus implements Bus {
     from: number,
     to: number | "+",
     limit = 10_000,
-  ): Promise<{ envelopes: Envelope[]; firstSeq: number; lastSeq: number }> {
-    const [seq, entries, oldest] = await this.#eval(HISTORY_SCRIPT, [
-      this.#keys(topic, false)[0],
-      this.#keys(topic, false)[2],
-    ], [String(from), String(to), String(limit)]) as [string, Entry[], Entry[]];
+  ): Promise<HistoryPage> {
+    const keys = topicKeys(this.#prefix, topic);
+    const reply = await this.#conn.timed(
+      this.#conn.eval(HISTORY_SCRIPT, [keys.seq, keys.hist], [
+        String(from),
+        String(to),
+        String(limit),
+      ]),
+    );
+    const [seq, entries, oldest] = reply as [string, Entry[], Entry[]];
     const cutoff = Date.now() - this.#history.maxAgeMs;
     const envelopes: Envelope[] = [];
     for (const [id, fields] of entries) {
@@ -330,79 +298,40 @@ export class RedisBus implements Bus {
   }
 
   async #seq(topic: string): Promise<number> {
-    return Number(await this.#cmd.get(this.#keys(topic, false)[0]) ?? 0);
-  }
-
-  /** Runs a script by its SHA1, loading it first (again after a Redis restart). */
-  async #eval(script: string, keys: string[], args: string[]): Promise<unknown> {
-    try {
-      let sha = this.#shas.get(script);
-      if (sha === undefined) {
-        sha = await this.#cmd.scriptLoad(script);
-        this.#shas.set(script, sha);
-      }
-      try {
-        return await this.#cmd.evalSha(sha, { keys, arguments: args });
-      } catch (err) {
-        if (!String((err as Error).message).includes("NOSCRIPT")) throw err;
-        this.#shas.delete(script);
-        return await this.#cmd.eval(script, { keys, arguments: args });
-      }
-    } catch (err) {
-      const message = (err as Error).message ?? String(err);
-      if (message.includes("limit_reached")) {
-        throw new ProtocolError("limit_reached", message.replace(/^.*limit_reached:\s*/, ""));
-      }
-      if (!this.#cmd.isReady) throw new BusUnavailableError(`Redis is unreachable (${message})`);
-      throw err;
-    }
+    const seq = await this.#conn.timed(this.#conn.cmd.get(topicKeys(this.#prefix, topic).seq));
+    return Number(seq ?? 0);
   }
 
   async #joinEpoch(): Promise<string> {
     const key = `${this.#prefix}:epoch`;
-    await this.#cmd.set(key, crypto.randomUUID().slice(0, 8), { NX: true });
-    return (await this.#cmd.get(key)) as string;
+    await this.#conn.cmd.set(key, crypto.randomUUID().slice(0, 8), { NX: true });
+    return (await this.#conn.cmd.get(key)) ?? "";
   }
 
-  #down(role: string, err: Error): void {
-    if (this.#closed) return;
-    if (this.#downSince === undefined) {
-      this.#downSince = Date.now();
-      this.#log.error("bus.redis_down", { role, error: err });
-    }
-  }
-
-  #up(role: string): void {
-    if (this.#closed || this.#downSince === undefined) return;
-    const outageMs = Date.now() - this.#downSince;
-    if (!this.#cmd.isReady || !this.#sub.isReady) return;
-    this.#downSince = undefined;
-    this.stats.reconnects++;
-    this.#log.info("bus.redis_up", { role, outageMs });
-    this.#resync().catch((err) => this.#log.error("bus.resync_failed", { error: err }));
+  /** Redis answers again (after an outage or a hang): resync, one run at a time. */
+  #recovered(): void {
+    if (this.#closed || this.#resyncing) return;
+    this.#resyncing = this.#resync()
+      .catch((err) => this.#log.error("bus.resync_failed", { error: err }))
+      .finally(() => this.#resyncing = undefined);
   }
 
   /** After a reconnect: detect a lost history (new epoch), else catch every feed up. */
   async #resync(): Promise<void> {
     const key = `${this.#prefix}:epoch`;
-    let epoch = await this.#cmd.get(key);
+    let epoch = await this.#conn.timed(this.#conn.cmd.get(key));
     const seqs = new Map<string, number>();
     for (const topic of this.#feeds.keys()) seqs.set(topic, await this.#seq(topic));
     const regressed = [...this.#feeds].some(([topic, feed]) =>
       feed.lastSeq !== undefined && (seqs.get(topic) ?? 0) < feed.lastSeq
     );
     for (const topic of this.#feeds.keys()) {
-      if (this.#subscribed.has(topic)) continue;
-      await this.#sub.subscribe(
-        this.#channel(topic),
-        (message: string) => this.#received(topic, message),
-      );
-      this.#subscribed.add(topic);
+      if (!this.#subscribed.has(topic)) await this.#subscribe(topic);
     }
     if (epoch === null || epoch !== this.#epoch || regressed) {
       if (epoch === this.#epoch || epoch === null) {
         epoch = crypto.randomUUID().slice(0, 8);
-        await this.#cmd.set(key, epoch);
+        await this.#conn.timed(this.#conn.cmd.set(key, epoch));
       }
       this.#epoch = epoch;
       this.stats.epochChanges++;
@@ -419,16 +348,5 @@ export class RedisBus implements Bus {
         feed.catchUp(seq);
       }
     }
-  }
-
-  /** Keys of a topic: seq, state, hist, and (with `withSet`) the topics set. */
-  #keys(topic: string, withSet: boolean): string[] {
-    const base = `${this.#prefix}:{${topic}}`;
-    const keys = [`${base}:seq`, `${base}:state`, `${base}:hist`];
-    return withSet ? [...keys, `${this.#prefix}:topics`] : keys;
-  }
-
-  #channel(topic: string): string {
-    return `${this.#prefix}:{${topic}}:msg`;
   }
 }

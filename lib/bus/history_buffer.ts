@@ -106,11 +106,18 @@ export class HistoryBuffer {
     }
   }
 
-  /** Retained messages with seq > `afterSeq`, oldest first, at most `limit`. */
+  /**
+   * Retained messages with seq > `afterSeq`, oldest first, at most `limit`.
+   * Should seqs ever be missing in between (pushes are meant to be
+   * contiguous), it still starts at the first seq > `afterSeq`.
+   */
   after(afterSeq: number, limit: number): Envelope[] {
     const first = this.firstSeq;
     if (first === 0) return [];
-    const start = this.#head + Math.max(0, afterSeq + 1 - first);
+    let start = this.#head + Math.max(0, afterSeq + 1 - first);
+    if (this.#entries[start]?.env.seq !== Math.max(afterSeq + 1, first)) {
+      start = this.#firstIndexAfter(afterSeq);
+    }
     const end = Math.min(this.#entries.length, start + limit);
     const out: Envelope[] = [];
     for (let i = start; i < end; i++) {
@@ -119,5 +126,17 @@ export class HistoryBuffer {
       out.push(json === undefined ? { ...env, data } : { ...env, data, json });
     }
     return out;
+  }
+
+  /** Index of the first retained message with seq > `afterSeq` (binary search). */
+  #firstIndexAfter(afterSeq: number): number {
+    let lo = this.#head;
+    let hi = this.#entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.#entries[mid] as Entry).env.seq > afterSeq) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 }

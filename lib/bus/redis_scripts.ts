@@ -9,47 +9,112 @@
  */
 
 /**
- * Publishes one message.
+ * Publishes a batch of messages, all of them or none: every check (deadline,
+ * patch conflicts, `--max-topics`, `--max-keys-per-topic`, counting what the
+ * batch itself creates) runs before the first write.
  *
- * KEYS: seq, state, hist, topics set.
- * ARGV: topic, envelope JSON (without seq), key or "", the key's new value
- * JSON, max history length, oldest ts kept, ts, max topics (0 = none), max
- * keys (0 = none), channel, op ("", "patch" or "delete"), and for a patch the
- * value JSON the merge started from ("" when the key had none).
- * Returns the seq, or an error `limit_reached: …`, or `conflict: …` when a
- * patch's starting value changed meanwhile (merge again and retry).
+ * KEYS: the topics set, then per distinct topic of the batch (1-based `t`):
+ * `KEYS[3t-1]` seq, `KEYS[3t]` state, `KEYS[3t+1]` hist.
+ *
+ * ARGV: max history length, oldest ts kept, max topics (0 = none), max keys
+ * (0 = none), deadline in Redis-clock ms (0 = none), topic count `T`, `T`
+ * topic names, `T` channels; then `C` and `C` conflict checks `t, key,
+ * expected value JSON` ("" for none: the value each patch was merged from);
+ * then `N` and `N` requests `t, envelope JSON (without seq), key or "", new
+ * value JSON, op ("", "patch" or "delete"), ts`.
+ *
+ * Returns the seqs, in request order; or an error `expired: …` (the deadline
+ * passed before Redis ran it: the caller already gave up), `conflict: …` (a
+ * patch's starting value changed meanwhile: merge again and retry) or
+ * `limit_reached: …`. Nothing is written when it returns an error.
  */
-export const PUBLISH_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  if tonumber(ARGV[8]) > 0 and redis.call('SCARD', KEYS[4]) >= tonumber(ARGV[8]) then
-    return redis.error_reply('limit_reached: the server already holds ' .. ARGV[8] .. ' topics (--max-topics)')
+export const PUBLISH_BATCH_SCRIPT = `
+local maxLen, cutoff = ARGV[1], tonumber(ARGV[2])
+local maxTopics, maxKeys = tonumber(ARGV[3]), tonumber(ARGV[4])
+local deadline = tonumber(ARGV[5])
+if deadline > 0 then
+  local now = redis.call('TIME')
+  if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > deadline then
+    return redis.error_reply('expired: Redis ran the publish after its deadline; nothing was published')
   end
-  redis.call('SADD', KEYS[4], ARGV[1])
 end
-if ARGV[3] ~= '' and ARGV[11] == 'delete' then
-  redis.call('HDEL', KEYS[2], ARGV[3])
-elseif ARGV[3] ~= '' then
-  if ARGV[11] == 'patch' and (redis.call('HGET', KEYS[2], ARGV[3]) or '') ~= ARGV[12] then
+local nt = tonumber(ARGV[6])
+local i = 7 + 2 * nt
+local nc = tonumber(ARGV[i])
+i = i + 1
+for _ = 1, nc do
+  if (redis.call('HGET', KEYS[3 * tonumber(ARGV[i])], ARGV[i + 1]) or '') ~= ARGV[i + 2] then
     return redis.error_reply('conflict: the value changed while the patch was merged')
   end
-  if tonumber(ARGV[9]) > 0 and redis.call('HEXISTS', KEYS[2], ARGV[3]) == 0
-     and redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[9]) then
-    return redis.error_reply('limit_reached: topic holds ' .. ARGV[9] .. ' keys (--max-keys-per-topic)')
-  end
-  redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+  i = i + 3
 end
-local seq = redis.call('INCR', KEYS[1])
-redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[5], seq .. '-0', 'e', ARGV[2], 't', ARGV[7])
-local oldest = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 32)
-for _, entry in ipairs(oldest) do
-  if tonumber(entry[2][4]) < tonumber(ARGV[6]) then
-    redis.call('XDEL', KEYS[3], entry[1])
-  else
-    break
+local nr = tonumber(ARGV[i])
+local first = i + 1
+local fresh, newTopics = {}, 0
+for t = 1, nt do
+  if redis.call('EXISTS', KEYS[3 * t - 1]) == 0 then
+    fresh[t] = true
+    newTopics = newTopics + 1
   end
 end
-redis.call('PUBLISH', ARGV[10], '{"seq":' .. seq .. ',"e":' .. ARGV[2] .. '}')
-return seq
+if maxTopics > 0 and newTopics > 0 then
+  local held = redis.call('SCARD', KEYS[1])
+  if held + newTopics > maxTopics then
+    return redis.error_reply('limit_reached: Nothing was published: the server holds ' .. held ..
+      ' topics and this publish creates ' .. newTopics .. '; the limit is ' .. maxTopics ..
+      ' (--max-topics); publish to an existing topic')
+  end
+end
+if maxKeys > 0 then
+  local seen, added, held = {}, {}, {}
+  for r = 0, nr - 1 do
+    local b = first + 6 * r
+    local t, key = tonumber(ARGV[b]), ARGV[b + 2]
+    if key ~= '' and ARGV[b + 4] ~= 'delete' then
+      seen[t] = seen[t] or {}
+      if not seen[t][key] then
+        seen[t][key] = true
+        if redis.call('HEXISTS', KEYS[3 * t], key) == 0 then
+          held[t] = held[t] or redis.call('HLEN', KEYS[3 * t])
+          added[t] = (added[t] or 0) + 1
+          if held[t] + added[t] > maxKeys then
+            return redis.error_reply('limit_reached: Nothing was published: it would take topic "' ..
+              ARGV[6 + t] .. '" past ' .. maxKeys .. ' keys (--max-keys-per-topic): it holds ' ..
+              held[t] .. ' and the publish adds at least ' .. added[t] .. '; reuse or delete keys')
+          end
+        end
+      end
+    end
+  end
+end
+for t = 1, nt do
+  if fresh[t] then redis.call('SADD', KEYS[1], ARGV[6 + t]) end
+end
+local seqs = {}
+for r = 0, nr - 1 do
+  local b = first + 6 * r
+  local t, env, key = tonumber(ARGV[b]), ARGV[b + 1], ARGV[b + 2]
+  if key ~= '' and ARGV[b + 4] == 'delete' then
+    redis.call('HDEL', KEYS[3 * t], key)
+  elseif key ~= '' then
+    redis.call('HSET', KEYS[3 * t], key, ARGV[b + 3])
+  end
+  local seq = redis.call('INCR', KEYS[3 * t - 1])
+  redis.call('XADD', KEYS[3 * t + 1], 'MAXLEN', maxLen, seq .. '-0', 'e', env, 't', ARGV[b + 5])
+  redis.call('PUBLISH', ARGV[6 + nt + t], '{"seq":' .. seq .. ',"e":' .. env .. '}')
+  seqs[r + 1] = seq
+end
+for t = 1, nt do
+  local oldest = redis.call('XRANGE', KEYS[3 * t + 1], '-', '+', 'COUNT', 32)
+  for _, entry in ipairs(oldest) do
+    if tonumber(entry[2][4]) < cutoff then
+      redis.call('XDEL', KEYS[3 * t + 1], entry[1])
+    else
+      break
+    end
+  end
+end
+return seqs
 `;
 
 /**
@@ -76,3 +141,34 @@ return {
   redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
 }
 `;
+
+/** Redis keys of one topic, sharing its hash tag. */
+export interface TopicKeys {
+  seq: string;
+  state: string;
+  hist: string;
+}
+
+/**
+ * The keys of `topic` under `prefix`.
+ *
+ * @example
+ * ```ts
+ * import { topicKeys } from "./redis_scripts.ts";
+ * topicKeys("floodgate", "t").seq; // "floodgate:{t}:seq"
+ * ```
+ */
+export function topicKeys(prefix: string, topic: string): TopicKeys {
+  const base = `${prefix}:{${topic}}`;
+  return { seq: `${base}:seq`, state: `${base}:state`, hist: `${base}:hist` };
+}
+
+/** The pub/sub channel of `topic` under `prefix`: `prefix:{topic}:msg`. */
+export function topicChannel(prefix: string, topic: string): string {
+  return `${prefix}:{${topic}}:msg`;
+}
+
+/** The set of every topic under `prefix` (what `--max-topics` counts). */
+export function topicsSetKey(prefix: string): string {
+  return `${prefix}:topics`;
+}

@@ -58,6 +58,7 @@ export interface Settings {
   redisPrefix: string;
   redisConnectTimeoutMs: number;
   redisCommandTimeoutMs: number;
+  redisMaxPendingPublishes: number;
   slowFanoutMs: number;
   shutdownTimeoutMs: number;
   statsIntervalMs: number;
@@ -474,6 +475,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     doc:
       "A Redis command unanswered this long fails (publish gets 503 unavailable) and /healthz turns degraded",
     min: 10,
+  },
+  {
+    key: "redisMaxPendingPublishes",
+    flag: "redis-max-pending-publishes",
+    kind: "int",
+    default: 1000,
+    doc:
+      "Most publishes waiting on Redis at once; more get 503 unavailable at once (a hung Redis cannot pile them up)",
+    min: 1,
   },
   {
     key: "slowFanoutMs",

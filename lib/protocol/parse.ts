@@ -5,6 +5,7 @@ import type {
   PublishFrame,
   SubscribeFrame,
 } from "./frames.ts";
+import { MAX_DATA_DEPTH, nestedDeeperThan } from "./json_depth.ts";
 import { ProtocolError } from "./protocol_error.ts";
 import { validateKey, validateTopic } from "./topic_name.ts";
 
@@ -32,9 +33,12 @@ function frameId(obj: Json): string | number | undefined {
 
 /**
  * Validates one publish item: `{topic, data, key?}`, `{topic, key, patch}` (a
- * JSON Merge Patch object) or `{topic, key, delete: true}`.
+ * JSON Merge Patch object) or `{topic, key, delete: true}`. `data` and `patch`
+ * may nest objects and arrays at most {@linkcode MAX_DATA_DEPTH} (64) levels
+ * deep: a deeper one is refused here, before the bus gives it a seq.
  *
- * @throws {ProtocolError} `invalid_frame` or `invalid_topic`, saying which field is wrong.
+ * @throws {ProtocolError} `invalid_frame` or `invalid_topic`, saying which field is wrong;
+ * `invalid_frame` "… nested more than 64 levels deep …" for a too deep `data` or `patch`.
  *
  * @example
  * ```ts
@@ -67,7 +71,10 @@ export function parsePublishInput(value: unknown): PublishInput {
   }
   const input: PublishInput = { topic: value.topic, data: value.data };
   if (value.key !== undefined) input.key = value.key as string;
-  if ("data" in value) return input;
+  if ("data" in value) {
+    checkDepth("data", value.data, value.topic);
+    return input;
+  }
   if (input.key === undefined) {
     throw new ProtocolError(
       "invalid_frame",
@@ -88,9 +95,19 @@ export function parsePublishInput(value: unknown): PublishInput {
       '"patch" must be a JSON object (RFC 7396 merge patch); to replace the whole value, send "data"',
     );
   }
+  checkDepth("patch", value.patch, value.topic);
   input.op = "patch";
   input.data = value.patch;
   return input;
+}
+
+function checkDepth(field: string, value: unknown, topic: string): void {
+  if (nestedDeeperThan(value, MAX_DATA_DEPTH)) {
+    throw new ProtocolError(
+      "invalid_frame",
+      `"${field}" of the publish to "${topic}" is nested more than ${MAX_DATA_DEPTH} levels deep (the limit is ${MAX_DATA_DEPTH}); flatten it`,
+    );
+  }
 }
 
 function parseTopicList(obj: Json, type: string): string[] {

@@ -52,3 +52,14 @@ Deno.test({
     assert.equal((h.after(899, 1)[0].data as string).length, 100_000, "data comes back whole");
   },
 });
+
+Deno.test("HistoryBuffer.after starts at the first seq after afterSeq even across a hole", () => {
+  const h = new HistoryBuffer({ maxMessages: 100, maxBytes: 1e6, maxAgeMs: 1e9 });
+  for (const seq of [1, 3, 4, 7]) h.push({ topic: "t", seq, ts: 0, data: seq });
+  const seqs = (after: number, limit = 10) => h.after(after, limit).map((e) => e.seq);
+  assert.deepEqual(seqs(0), [1, 3, 4, 7]);
+  assert.deepEqual(seqs(1), [3, 4, 7]);
+  assert.deepEqual(seqs(2), [3, 4, 7], "the index arithmetic alone would skip seq 3");
+  assert.deepEqual(seqs(4, 1), [7]);
+  assert.deepEqual(seqs(7), []);
+});

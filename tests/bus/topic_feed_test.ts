@@ -73,3 +73,40 @@ Deno.test("TopicFeed retries a failed fetch and keeps the order", async () => {
   assert.deepEqual(out, ["1", "2", "3", "4"]);
   feed.stop();
 });
+
+/** A source whose history holds exactly `held`. */
+function holey(held: number[]) {
+  const out: string[] = [];
+  const s: FeedSource = {
+    fetch(_topic, from, to) {
+      const envelopes = held.filter((seq) => seq >= from && seq <= to).map(env);
+      return Promise.resolve({ envelopes, firstSeq: held[0] ?? 0 });
+    },
+    deliver: (e) => out.push(String(e.seq)),
+    gap: (g) => out.push(`gap ${g.fromSeq}-${g.toSeq} ${g.reason}`),
+  };
+  return { s, out };
+}
+
+Deno.test("TopicFeed reports a hole inside the fetched history as a gap and delivers the rest", async () => {
+  const { s, out } = holey([1, 2, 4, 5, 8]);
+  const feed = new TopicFeed("t", s);
+  feed.start(1);
+  feed.receive(env(9));
+  await settle();
+  assert.deepEqual(out, ["2", "gap 3-3 bus_outage", "4", "5", "gap 6-7 bus_outage", "8", "9"]);
+  feed.receive(env(10));
+  assert.deepEqual(out.at(-1), "10", "live delivery goes on after the holes");
+});
+
+Deno.test("TopicFeed gaps a seq that is neither live nor in the history, and goes on", async () => {
+  // Seq 2 was taken but never published: the live stream jumps from 1 to 3.
+  const { s, out } = holey([1, 3]);
+  const feed = new TopicFeed("t", s);
+  feed.start(0);
+  feed.receive(env(1));
+  feed.receive(env(3));
+  await settle();
+  feed.receive(env(4));
+  assert.deepEqual(out, ["1", "gap 2-2 bus_outage", "3", "4"]);
+});

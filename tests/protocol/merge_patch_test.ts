@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { applyMergePatch } from "../../lib/protocol/merge_patch.ts";
+import { MAX_DATA_DEPTH } from "../../lib/protocol/json_depth.ts";
 
 Deno.test("applyMergePatch passes the examples of RFC 7396 appendix A", () => {
   const cases: [unknown, unknown, unknown][] = [
@@ -43,4 +44,15 @@ Deno.test("applyMergePatch treats a __proto__ member as data, never as the proto
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
   assert.equal(out.after, 1, "members after __proto__ are applied too");
   assert.equal(JSON.stringify(out), '{"__proto__":{"polluted":true},"after":1}');
+});
+
+Deno.test("applyMergePatch refuses a patch nested deeper than MAX_DATA_DEPTH with a RangeError naming the limit", () => {
+  const deep = JSON.parse('{"a":'.repeat(20_000) + "1" + "}".repeat(20_000));
+  assert.throws(() => applyMergePatch({ a: { b: 1 } }, deep), {
+    name: "RangeError",
+    message: "The merge patch is nested more than 64 levels deep",
+  });
+  let atLimit: unknown = 1;
+  for (let i = 0; i < MAX_DATA_DEPTH; i++) atLimit = { a: atLimit };
+  assert.deepEqual(applyMergePatch(undefined, atLimit), atLimit);
 });

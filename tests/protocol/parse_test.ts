@@ -5,6 +5,7 @@ import {
   parseClientFrame,
   parsePublishInput,
 } from "../../lib/protocol/parse.ts";
+import { MAX_DATA_DEPTH } from "../../lib/protocol/json_depth.ts";
 import { ProtocolError } from "../../lib/protocol/protocol_error.ts";
 
 function codeOf(fn: () => unknown): string {
@@ -101,4 +102,23 @@ Deno.test("parseChunkedFrame validates chunked frames of either side, text or by
   assert.equal(codeOf(() => parseChunkedFrame({ type: "message", messageId: 1 })), "invalid_frame");
   assert.ok(isChunkedType("chunked.end"));
   assert.ok(!isChunkedType("chunked"));
+});
+
+Deno.test("parsePublishInput refuses data and patches nested deeper than MAX_DATA_DEPTH, naming the limit", () => {
+  const deep = JSON.parse('{"a":'.repeat(20_000) + "1" + "}".repeat(20_000));
+  for (const item of [{ topic: "t", data: deep }, { topic: "t", key: "k", patch: deep }]) {
+    assert.throws(
+      () => parsePublishInput(item),
+      (err: unknown) =>
+        err instanceof ProtocolError && err.code === "invalid_frame" &&
+        /nested more than 64 levels deep \(the limit is 64\)/.test(err.message),
+    );
+  }
+  let atLimit: unknown = 1;
+  for (let i = 0; i < MAX_DATA_DEPTH; i++) atLimit = [atLimit];
+  assert.deepEqual(parsePublishInput({ topic: "t", data: atLimit }).data, atLimit);
+  assert.throws(
+    () => parseClientFrame(JSON.stringify({ type: "publish", topic: "t", key: "k", patch: deep })),
+    (err: unknown) => err instanceof ProtocolError && err.code === "invalid_frame",
+  );
 });
