@@ -1,16 +1,12 @@
-import * as hdr from "hdr-histogram-js";
+import { LogHistogram } from "../metrics/log_histogram.ts";
 import type { Closer } from "../protocol/metrics_sample.ts";
 import type { ClientSession } from "./client_session.ts";
 import type { BuiltFrame } from "./frame_builder.ts";
 
-type Histogram = ReturnType<typeof hdr.build>;
+type Histogram = LogHistogram;
 
 function histogram(): Histogram {
-  return hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 3_600_000_000,
-    numberOfSignificantValueDigits: 2,
-  });
+  return new LogHistogram();
 }
 
 /** Percentiles in milliseconds. */
