@@ -67,6 +67,7 @@ export function mountSocketRoute(app: Hono, options: SocketRouteOptions): void {
     const remote = options.remote(c);
     const protocol = selectSubprotocol(c.req.header("sec-websocket-protocol"));
     const codec = codecOf(protocol);
+    await hub.loadCodec(codec);
     let permissions: Permissions;
     try {
       permissions = await authenticator.socket(c.req.raw, remote.host);

@@ -5,7 +5,7 @@
  * @module
  */
 import { MIN_CHUNK_BYTES } from "../protocol/chunking.ts";
-import { type CodecName, createCodec } from "../protocol/codec.ts";
+import { type Codec, type CodecName, jsonCodec } from "../protocol/json_codec.ts";
 import { type BuiltFrame, FrameBuilder } from "./frame_builder.ts";
 import type { FrameCompressor } from "./frame_compressor.ts";
 
@@ -34,6 +34,19 @@ export interface DrainContextsOptions {
 export type DrainContextName = CodecName | "plain";
 
 /**
+ * The contexts of a hub: JSON and plain from the start; MessagePack once a
+ * client asks for it and its codec is loaded ({@linkcode DrainContexts.add}).
+ */
+export interface DrainContexts {
+  readonly json: DrainContext;
+  readonly plain: DrainContext;
+  /** Present once added. */
+  msgpack: DrainContext | undefined;
+  /** Adds the context of a codec loaded later (MessagePack), sharing everything else. */
+  add(codec: Codec): DrainContext;
+}
+
+/**
  * One {@linkcode DrainContext} per codec for protocol-aware clients, sharing
  * the chunk limit, the compressor and one sequence of chunked-message ids, and
  * one for plain clients: JSON, frames whole (a plain client cannot reassemble
@@ -41,9 +54,7 @@ export type DrainContextName = CodecName | "plain";
  *
  * @throws {RangeError} when `chunkBytes` is neither 0 nor at least {@linkcode MIN_CHUNK_BYTES}.
  */
-export function createDrainContexts(
-  options: DrainContextsOptions,
-): Record<DrainContextName, DrainContext> {
+export function createDrainContexts(options: DrainContextsOptions): DrainContexts {
   const { chunkBytes, compressor, onFrame, onChunked } = options;
   if (chunkBytes !== 0 && !(chunkBytes >= MIN_CHUNK_BYTES)) {
     throw new RangeError(
@@ -51,9 +62,9 @@ export function createDrainContexts(
     );
   }
   let messageId = 0;
-  const context = (codec: CodecName, chunked = true): DrainContext => ({
+  const context = (codec: Codec, chunked = true): DrainContext => ({
     builder: new FrameBuilder({
-      codec: createCodec(codec),
+      codec,
       chunkBytes: chunkBytes === 0 || !chunked ? Infinity : chunkBytes,
       nextMessageId: () => ++messageId,
     }),
@@ -61,5 +72,14 @@ export function createDrainContexts(
     onFrame,
     onChunked,
   });
-  return { json: context("json"), msgpack: context("msgpack"), plain: context("json", false) };
+  return {
+    json: context(jsonCodec()),
+    plain: context(jsonCodec(), false),
+    msgpack: undefined,
+    add(codec) {
+      const made = context(codec);
+      if (codec.name === "msgpack") this.msgpack = made;
+      return made;
+    },
+  };
 }

@@ -29,7 +29,7 @@ import type { ClientStats } from "./client_stats.ts";
 import type { FlowOptions } from "./flow_gate.ts";
 import { type Delivery, toDelivery } from "./delivery.ts";
 import { DrainScheduler } from "./drain_scheduler.ts";
-import { createDrainContexts, type DrainContext, type DrainContextName } from "./drain_contexts.ts";
+import { createDrainContexts, type DrainContext, type DrainContexts } from "./drain_contexts.ts";
 import { Inbound } from "./inbound.ts";
 import { InboundReassembly } from "./inbound_reassembly.ts";
 import { type SnapshotBytes, SnapshotCache } from "./snapshot_cache.ts";
@@ -136,7 +136,7 @@ export class Hub {
   readonly #overloaded: () => boolean;
   readonly #scheduler: DrainScheduler<ClientSession>;
   readonly #naive: NaiveBroadcaster | undefined;
-  readonly #drainContexts: Record<DrainContextName, DrainContext>;
+  readonly #drainContexts: DrainContexts;
   readonly #compressor: FrameCompressor | undefined;
   readonly #inbound: Inbound;
   readonly #clients = new Map<string, ClientSession>();
@@ -195,6 +195,8 @@ export class Hub {
         reject: (session, err) => this.#reject(session, err),
         close: (session, code, reason) => this.close(session, code, reason),
         wake: (session) => this.#scheduler.wake(session),
+        decodeBinary: (session, bytes) =>
+          this.#contextOf(session.level, session.codec).builder.codec.decode(bytes),
       },
       {
         maxInboundBytes: options.maxInboundBytes ?? 1 << 20,
@@ -292,6 +294,30 @@ export class Hub {
     return envelopes;
   }
 
+  /**
+   * Loads the codec called `name` if it is not yet (MessagePack is imported on
+   * the first client that asks for it: a server whose clients all speak JSON
+   * never pays for it). Call before {@linkcode Hub.connect} with that codec.
+   */
+  async loadCodec(name: CodecName): Promise<void> {
+    if (name !== "msgpack" || this.#drainContexts.msgpack !== undefined) return;
+    const { msgpackCodec } = await import("../protocol/codec.ts");
+    this.#drainContexts.msgpack ??= this.#drainContexts.add(msgpackCodec());
+  }
+
+  #contextOf(level: ClientLevel, codec: CodecName): DrainContext {
+    if (level === "plain" || codec === "json") {
+      return level === "plain" ? this.#drainContexts.plain : this.#drainContexts.json;
+    }
+    const ctx = this.#drainContexts.msgpack;
+    if (ctx === undefined) {
+      throw new TypeError(
+        'The "msgpack" codec is not loaded: await hub.loadCodec("msgpack") first',
+      );
+    }
+    return ctx;
+  }
+
   /** The keyed state of a topic. */
   snapshot(topic: string): Promise<TopicSnapshot> {
     return this.#bus.snapshot(topic);
@@ -340,7 +366,7 @@ export class Hub {
       socket,
       flow: this.#flow,
       queue: this.#queueOptions,
-      ctx: this.#drainContexts[level === "plain" ? "plain" : info.codec ?? "json"],
+      ctx: this.#contextOf(level, info.codec ?? "json"),
       permissions: info.permissions ?? PatternPermissions.open(`addr:${info.remote}`),
       maxInboundRate: this.#maxInboundRate,
       level,

@@ -9,7 +9,6 @@
 import { publishRefusal } from "../auth/publish_check.ts";
 import type { Envelope } from "../bus/bus.ts";
 import type { KeyedRateLimiter } from "../limits/keyed_rate_limiter.ts";
-import { decodeFrame } from "../protocol/codec.ts";
 import { CloseCode } from "../protocol/codes.ts";
 import { encodeAck, encodePong, utf8Length } from "../protocol/encode.ts";
 import type { ChunkedFrame, ClientFrame, SubscribeFrame } from "../protocol/frames.ts";
@@ -36,6 +35,12 @@ export interface HubActions {
   close(session: ClientSession, code: number, reason: string): void;
   /** Flow control may allow writing again (after a pong). */
   wake(session: ClientSession): void;
+  /**
+   * Decodes a binary frame in the session's codec (MessagePack).
+   *
+   * @throws {ProtocolError} `bad_json` when it does not decode, or the session speaks JSON.
+   */
+  decodeBinary(session: ClientSession, bytes: Uint8Array): unknown;
 }
 
 /** Limits on what one connection sends. */
@@ -122,7 +127,7 @@ export class Inbound {
     try {
       return typeof data === "string"
         ? parseClientFrame(data)
-        : parseClientValue(decodeFrame(data));
+        : parseClientValue(this.#hub.decodeBinary(session, data));
     } catch (err) {
       this.#hub.reject(session, err);
       return undefined;

@@ -70,3 +70,35 @@ Deno.test("Hub answers a subscribe frame past --max-topics-per-client with one e
   assert.equal(hub.snapshotStats().topics, 10);
   await hub.shutdown(0);
 });
+
+Deno.test("Hub.loadCodec brings MessagePack in on first need; binary frames are refused on JSON sessions", async () => {
+  const hub = new Hub({
+    bus: new MemoryBus(),
+    logger: new Logger({ level: "silent" }),
+    heartbeatMs: 60_000,
+  });
+  assert.throws(
+    () => hub.connect(new MemorySocket(), { remote: "m", codec: "msgpack", level: "protocol" }),
+    /not loaded/,
+  );
+  const json = new MemorySocket();
+  const jsonSession = hub.connect(json, { remote: "j", level: "protocol" });
+  hub.receive(
+    jsonSession,
+    new Uint8Array([0x81, 0xa4, 0x74, 0x79, 0x70, 0x65, 0xa4, 0x70, 0x69, 0x6e, 0x67]),
+  );
+  hub.flush();
+  const refusal = json.frames.find((f) => f.type === "error");
+  assert.equal(refusal?.type === "error" && refusal.code, "invalid_frame");
+  assert.match(JSON.stringify(refusal), /floodgate\.v1\.msgpack/);
+  await hub.loadCodec("msgpack");
+  await hub.loadCodec("msgpack"); // once is enough
+  const sent: (string | Uint8Array)[] = [];
+  const socket = Object.assign(new MemorySocket(), {
+    send: (frame: string | Uint8Array) => void sent.push(frame),
+  });
+  hub.connect(socket, { remote: "m", codec: "msgpack", level: "protocol" });
+  hub.flush();
+  assert.ok(sent.length > 0 && sent.every((f) => f instanceof Uint8Array), "binary frames");
+  await hub.shutdown(0);
+});
