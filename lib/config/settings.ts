@@ -53,7 +53,6 @@ export interface Settings {
   allowedOrigins: string;
   adminToken: string;
   trustedProxies: string;
-  handshakeTimeoutMs: number;
   redisUrl: string;
   redisPrefix: string;
   redisConnectTimeoutMs: number;
@@ -434,14 +433,6 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "",
     doc:
       "Comma-separated proxy addresses or CIDRs (10.0.0.0/8, ::1) whose X-Forwarded-For names the client for per-address limits; empty = none",
-  },
-  {
-    key: "handshakeTimeoutMs",
-    flag: "handshake-timeout",
-    kind: "duration",
-    default: "10s",
-    doc: "A connection that has not sent a whole HTTP request (or upgrade) within this is closed",
-    min: 100,
   },
   {
     key: "redisUrl",
