@@ -5,10 +5,6 @@
  *
  * @module
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { getRequestListener } from "@hono/node-server";
-import type { Hono } from "hono";
 import type { Bus } from "./bus/bus.ts";
 import { MemoryBus } from "./bus/bus_memory.ts";
 import type { Settings } from "./config/settings.ts";
@@ -28,6 +24,9 @@ import { startSummaryLog } from "./metrics/summary.ts";
 import { DenoUpgrader } from "./transport/deno_upgrader.ts";
 import type { Upgrader } from "./transport/socket.ts";
 import { WsUpgrader } from "./transport/ws_upgrader.ts";
+import { serveDeno, serveNode } from "./transport/listeners.ts";
+import type { EngineErrorHandler } from "./transport/engine_errors.ts";
+import { fdSoftLimit, socketBudget } from "./transport/fd_limit.ts";
 
 /** A running server. */
 export interface FloodgateServer {
@@ -65,6 +64,8 @@ export async function startServer(
   parts: ServerParts = {},
 ): Promise<FloodgateServer> {
   const logger = parts.logger ?? new Logger({ level: settings.logLevel });
+  const onError: EngineErrorHandler = (error, where) =>
+    logger.error("engine.error", { where, error });
   const history = {
     maxMessages: settings.historySize,
     maxBytes: settings.historyBytes,
@@ -88,14 +89,21 @@ export async function startServer(
   // npm:ws on node:http has ping/pong (flow control for plain clients) and permessage-deflate;
   // the native engine has neither (BENCHMARKS.md compares the two).
   const upgrader = parts.upgrader ??
-    (settings.engine === "deno" ? new DenoUpgrader(idleTimeoutSec(settings)) : new WsUpgrader({
-      compression: settings.compression,
-      // The hub refuses frames over --max-inbound-bytes with a reason naming the flag; the
-      // engine cuts off, without buffering them, only frames far beyond it.
-      maxPayload: 2 * settings.maxInboundBytes + (64 << 10),
-      threshold: settings.compressionThreshold,
-      level: settings.compressionLevel,
-    }));
+    (settings.engine === "deno"
+      ? new DenoUpgrader({
+        idleTimeoutSec: idleTimeoutSec(settings),
+        handshakeTimeoutMs: settings.handshakeTimeoutMs,
+        onError,
+      })
+      : new WsUpgrader({
+        compression: settings.compression,
+        // The hub refuses frames over --max-inbound-bytes with a reason naming the flag; the
+        // engine cuts off, without buffering them, only frames far beyond it.
+        maxPayload: 2 * settings.maxInboundBytes + (64 << 10),
+        threshold: settings.compressionThreshold,
+        level: settings.compressionLevel,
+        onError,
+      }));
   const compressor = settings.compression === "deflate"
     ? new FrameCompressor({
       threshold: settings.compressionThreshold,
@@ -196,8 +204,13 @@ export async function startServer(
   const stopSummary = startSummaryLog(hub, logger, settings.statsIntervalMs);
 
   const server = upgrader instanceof WsUpgrader
-    ? await serveNode(app, upgrader, settings)
-    : serveDeno(app, settings);
+    ? await serveNode(app, upgrader, {
+      port: settings.port,
+      hostname: settings.hostname,
+      handshakeTimeoutMs: settings.handshakeTimeoutMs,
+      onError,
+    })
+    : serveDeno(app, { port: settings.port, hostname: settings.hostname, upgrader, onError });
   const host = server.hostname === "0.0.0.0" ? "127.0.0.1" : server.hostname;
   const url = `http://${host}:${server.port}`;
   const stopMetricsTopic = startMetricsTopic(hub, {
@@ -214,6 +227,15 @@ export async function startServer(
     epoch: bus.epoch,
     flushMs: settings.flushMs,
   });
+  const sockets = socketBudget();
+  if (sockets !== undefined && settings.maxConnections > sockets) {
+    logger.warn("fd.limit", {
+      message:
+        `--max-connections ${settings.maxConnections} is above the ${sockets} sockets the file-descriptor limit leaves (ulimit -n ${fdSoftLimit()}): raise the limit or lower --max-connections`,
+      maxConnections: settings.maxConnections,
+      sockets,
+    });
+  }
   if (authenticator.open) {
     logger.warn("auth.open", {
       message:
@@ -264,49 +286,4 @@ export async function startServer(
  */
 function idleTimeoutSec(settings: Settings): number {
   return Math.max(1, Math.ceil(settings.heartbeatTimeoutMs / 1000));
-}
-
-/** A listener serving the app. */
-interface Listener {
-  readonly hostname: string;
-  readonly port: number;
-  readonly finished: Promise<void>;
-  /** Stops accepting; resolves when open connections have ended. */
-  shutdown(): Promise<void>;
-}
-
-function serveDeno(app: Hono, settings: Settings): Listener {
-  const server = Deno.serve(
-    { port: settings.port, hostname: settings.hostname, onListen() {} },
-    app.fetch,
-  );
-  return {
-    hostname: server.addr.hostname,
-    port: server.addr.port,
-    finished: server.finished,
-    shutdown: () => server.shutdown(),
-  };
-}
-
-/** `node:http` with Hono through `@hono/node-server`, and the `ws` engine on its upgrades. */
-async function serveNode(app: Hono, upgrader: WsUpgrader, settings: Settings): Promise<Listener> {
-  // Keep the platform's own Request and Response: the listener would otherwise replace them globally.
-  const server = createServer(getRequestListener(app.fetch, { overrideGlobalObjects: false }));
-  upgrader.attach(server, (request, env) => app.fetch(request, env));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(settings.port, settings.hostname, () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  const finished = new Promise<void>((resolve) => server.once("close", () => resolve()));
-  return {
-    hostname: addr.address,
-    port: addr.port,
-    finished,
-    shutdown() {
-      server.close();
-      server.closeAllConnections();
-      return finished;
-    },
-  };
 }

@@ -27,6 +27,7 @@ export interface Settings {
   maxFrameBytes: number;
   heartbeatMs: number;
   heartbeatTimeoutMs: number;
+  handshakeTimeoutMs: number;
   maxInboundBytes: number;
   maxBodyBytes: number;
   chunkBytes: number;
@@ -216,6 +217,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "duration",
     default: "10s",
     doc: "A ping unanswered this long closes the connection with 4009",
+    min: 100,
+  },
+  {
+    key: "handshakeTimeoutMs",
+    flag: "handshake-timeout",
+    kind: "duration",
+    default: "10s",
+    doc:
+      "A connection that has not sent a whole HTTP or upgrade request this long is answered 408 and closed (ws engine)",
     min: 100,
   },
   {

@@ -69,8 +69,14 @@ export interface Upgrader {
   /** Engine name, shown in logs and `/healthz`. */
   readonly name: string;
   /**
-   * Upgrades answered whose connection has not opened (or failed) yet: the
-   * connection limit counts them, so a burst of upgrades cannot overshoot it.
+   * WebSocket upgrade requests in progress, neither open yet nor refused.
+   * One is counted as soon as the app's handler for it has run to its first
+   * `await`: a connection limit checked there, before any await, as
+   * `clientCount + (upgrader.pending ?? 0) >= maxConnections`, sees every
+   * other upgrade in flight but not its own request, so a burst of
+   * concurrent upgrades cannot overshoot it. (Checked after an await, the
+   * request counts itself and the limit is one lower.) Absent on engines
+   * that do not count.
    */
   readonly pending?: number;
   /** Answers the upgrade request; `handlers` then receive the connection's events. */

@@ -12,6 +12,14 @@ import { STATUS_CODES } from "node:http";
 // @ts-types="npm:@types/ws@^8.18.1"
 import * as wsModule from "ws";
 import type { ServerSocket, SocketHandlers, UpgradeOptions, Upgrader } from "./socket.ts";
+import {
+  type EngineErrorHandler,
+  guardHandlers,
+  HANDLER_FAILED,
+  logEngineError,
+  reportEngineError,
+} from "./engine_errors.ts";
+import { checkHandshake, refusalResponse, wantsWebSocket } from "./handshake.ts";
 
 /** How the `ws` engine compresses. */
 export type WsCompression = "off" | "deflate" | "deflate-per-socket";
@@ -31,6 +39,12 @@ export interface WsUpgraderOptions {
   /** For `"deflate-per-socket"`: ws's threshold and zlib level. */
   threshold?: number;
   level?: number;
+  /**
+   * Receives what a handler (or the app, during an upgrade) threw; that
+   * connection is closed with 1011 and the others go on.
+   * @default {logEngineError}
+   */
+  onError?: EngineErrorHandler;
 }
 
 /** The bindings this engine gives the app for an upgrade request (`c.env`). */
@@ -86,9 +100,15 @@ export class WsUpgrader implements Upgrader {
   readonly name: string;
   readonly #compression: WsCompression;
   readonly #wss: wsModule.WebSocketServer;
+  readonly #onError: EngineErrorHandler;
+  /** Requests that arrived as upgrades (through {@linkcode WsUpgrader.attach}) and are with the app. */
+  readonly #arrived = new WeakSet<IncomingMessage>();
+  /** Upgrades the app accepted, waiting for the handshake. */
   readonly #pending = new WeakMap<IncomingMessage, PendingUpgrade>();
+  #inProgress = 0;
 
   constructor(options: WsUpgraderOptions = {}) {
+    this.#onError = options.onError ?? logEngineError;
     this.#compression = options.compression ?? "deflate";
     this.name = this.#compression === "off" ? "ws" : `ws+${this.#compression}`;
     const perSocket = this.#compression === "deflate-per-socket";
@@ -109,17 +129,68 @@ export class WsUpgrader implements Upgrader {
   }
 
   /**
-   * Serves WebSocket upgrades on `server`: each upgrade request runs `fetch`
-   * (the Hono app) with {@linkcode WsUpgradeEnv} bindings; when the route
-   * called {@linkcode WsUpgrader.upgrade}, the handshake completes, otherwise
-   * the app's answer (e.g. 400) is written and the socket closed.
+   * Upgrade requests in progress (see {@linkcode Upgrader.pending}): counted
+   * once the app's handler has run to its first `await`, until the
+   * connection opens, is refused, or drops.
+   */
+  get pending(): number {
+    return this.#inProgress;
+  }
+
+  /**
+   * Serves WebSocket upgrades on `server`: a request whose handshake breaks
+   * RFC 6455 §4.2.1 is answered 400 (426 for a version other than 13) before
+   * the app runs; the others run `fetch` (the Hono app) with
+   * {@linkcode WsUpgradeEnv} bindings. When the route called
+   * {@linkcode WsUpgrader.upgrade}, the handshake completes, otherwise the
+   * app's answer (e.g. 503) is written and the socket closed.
    */
   attach(
     server: Server,
     fetch: (request: Request, env: WsUpgradeEnv) => Response | Promise<Response>,
   ): void {
-    server.on("upgrade", async (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
+    server.on("upgrade", (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on("error", () => {});
+      this.#serveUpgrade(incoming, socket, head, fetch).catch((error) => {
+        reportEngineError(this.#onError, error, "upgrade");
+        socket.destroy();
+      });
+    });
+  }
+
+  /**
+   * Stops completing handshakes (`ws` answers 503 from then on); open
+   * connections go on. The listener calls it on shutdown, not on every
+   * `close` of the `node:http` server, which also closes to listen again.
+   */
+  close(): void {
+    this.#wss.close();
+  }
+
+  async #serveUpgrade(
+    incoming: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    fetch: (request: Request, env: WsUpgradeEnv) => Response | Promise<Response>,
+  ): Promise<void> {
+    const header = (name: string) => headerOf(incoming, name);
+    const refused = wantsWebSocket(header) ? checkHandshake(header) : undefined;
+    if (refused) {
+      socket.end(await refusal(refusalResponse(refused)));
+      return;
+    }
+    let counted = false;
+    const settle = () => {
+      if (counted) this.#inProgress--;
+      counted = false;
+    };
+    let handedOver = false;
+    try {
+      const request = toRequest(incoming);
+      if (!request) {
+        socket.end(await refusal(badRequest()));
+        return;
+      }
       const env: WsUpgradeEnv = {
         incoming,
         remoteAddr: {
@@ -128,10 +199,19 @@ export class WsUpgrader implements Upgrader {
         },
       };
       let answer: Response | undefined;
+      this.#arrived.add(incoming);
       try {
-        answer = await fetch(toRequest(incoming), env);
-      } catch {
-        // answered with 500 below
+        const answering = fetch(request, env);
+        // Counted once the app's synchronous part (its limit check) has run: it sees every
+        // other upgrade in flight, not its own.
+        this.#inProgress++;
+        counted = true;
+        socket.once("close", settle);
+        answer = await answering;
+      } catch (error) {
+        reportEngineError(this.#onError, error, "upgrade"); // answered with 500 below
+      } finally {
+        this.#arrived.delete(incoming);
       }
       const pending = this.#pending.get(incoming);
       if (!pending || socket.destroyed) {
@@ -139,25 +219,47 @@ export class WsUpgrader implements Upgrader {
         if (!socket.destroyed) socket.end(await refusal(answer));
         return;
       }
+      handedOver = true;
+      // ws answers a handshake it cannot complete itself and destroys the socket: "close" settles.
       this.#wss.handleUpgrade(incoming, socket, head, (ws: WebSocket) => {
         this.#pending.delete(incoming);
+        settle();
         this.#open(ws, pending.handlers);
       });
-    });
-    server.on("close", () => this.#wss.close());
+    } finally {
+      if (!handedOver) settle();
+    }
   }
 
-  upgrade(_request: Request, options: UpgradeOptions, handlers: SocketHandlers): Response {
+  /**
+   * Accepts the upgrade of a request served through {@linkcode WsUpgrader.attach}.
+   * A request `node:http` did not take for an upgrade (no `Connection: Upgrade`)
+   * reaches the app as a plain request: it is answered 400 here.
+   *
+   * @throws {TypeError} when `options.env` carries no `node:http` request.
+   */
+  upgrade(request: Request, options: UpgradeOptions, handlers: SocketHandlers): Response {
     const incoming = (options.env as Partial<WsUpgradeEnv> | undefined)?.incoming;
     if (!incoming) {
       throw new TypeError("WsUpgrader.upgrade needs a request served through WsUpgrader.attach");
+    }
+    if (!this.#arrived.has(incoming)) {
+      return refusalResponse(
+        checkHandshake((name) => request.headers.get(name)) ?? {
+          status: 400,
+          message: "WebSocket handshake: the request is not an HTTP/1.1 upgrade (RFC 6455 §4.1)",
+        },
+      );
     }
     this.#pending.set(incoming, { protocol: options.protocol, handlers });
     // Only the status matters: the upgrade listener completes the handshake itself.
     return new Response(null, { status: 200 });
   }
 
-  #open(ws: WebSocket, handlers: SocketHandlers): void {
+  #open(ws: WebSocket, unguarded: SocketHandlers): void {
+    const handlers = guardHandlers(unguarded, this.#onError, () => {
+      if (ws.readyState < 2) ws.close(HANDLER_FAILED.code, HANDLER_FAILED.reason);
+    });
     const compressEach = this.#compression === "deflate-per-socket";
     const socket: ServerSocket = {
       send(frame, binary = typeof frame !== "string") {
@@ -232,13 +334,32 @@ async function refusal(answer: Response | undefined): Promise<string> {
   return `${lines.join("\r\n")}\r\n\r\n${body}`;
 }
 
-function toRequest(incoming: IncomingMessage): Request {
-  const headers = new Headers();
-  for (const [key, value] of Object.entries(incoming.headers)) {
-    if (value === undefined) continue;
-    headers.append(key, Array.isArray(value) ? value.join(", ") : value);
+/** A 400 for an upgrade request that cannot even be read as a `Request` (e.g. a broken `Host`). */
+function badRequest(): Response {
+  return Response.json(
+    { error: { code: "invalid_frame", message: "Malformed request line or headers" } },
+    { status: 400 },
+  );
+}
+
+/** One request header as a string: repeated ones joined with ", ", as `Headers` does. */
+function headerOf(incoming: IncomingMessage, name: string): string | undefined {
+  const value = incoming.headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/** The upgrade request as a `Request`, or `undefined` when its URL or headers do not parse. */
+function toRequest(incoming: IncomingMessage): Request | undefined {
+  try {
+    const headers = new Headers();
+    for (const [key, value] of Object.entries(incoming.headers)) {
+      if (value === undefined) continue;
+      headers.append(key, Array.isArray(value) ? value.join(", ") : value);
+    }
+    return new Request(`http://${incoming.headers.host ?? "localhost"}${incoming.url ?? "/"}`, {
+      headers,
+    });
+  } catch {
+    return undefined;
   }
-  return new Request(`http://${incoming.headers.host ?? "localhost"}${incoming.url ?? "/"}`, {
-    headers,
-  });
 }

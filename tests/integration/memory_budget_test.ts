@@ -69,7 +69,12 @@ Deno.test("--memory-budget sheds the largest queue first, then refuses with 503 
     assert.equal(refused.status, 503);
     assert.equal((refused.body.error as { code: string }).code, "overloaded");
     const upgrade = await fetch(`${server.url}/ws`, {
-      headers: { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "13" },
+      headers: {
+        upgrade: "websocket",
+        connection: "Upgrade",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+      },
     });
     assert.equal(upgrade.status, 503);
     assert.equal(upgrade.headers.get("retry-after"), "1");
